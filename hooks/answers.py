@@ -1,0 +1,240 @@
+"""The rules for the template's answers, written once for Copier and Cookiecutter.
+
+Copier calls these through the Jinja extension in ``jinja_extension.py`` (question
+validators and derived defaults); Cookiecutter calls the same extension for derived
+defaults and ``check_all`` from its pre-generation hook. Each rule returns ``None``
+when the value is fine, or one sentence that names the answer, what is wrong and what
+to type instead. That sentence is what the user reads under either engine.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+# The Microsoft MLOps maturity model's names for its levels (shared/seeds).
+LEVEL_NAMES: dict[int, str] = {
+    0: "No MLOps",
+    1: "DevOps but no MLOps",
+    2: "Automated training",
+    3: "Automated model deployment",
+    4: "Full MLOps automated operations",
+}
+# Levels whose features this version of the template generates. Offering a level that
+# renders nothing of its own would be a lie in the generated README, so it is refused.
+HIGHEST_BUILT_LEVEL = 0
+
+PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
+TASKS = ("classification", "regression")
+CI_PROVIDERS = ("github", "gitlab", "azure", "none")
+DATASETS = ("sample", "csv")
+
+# Target columns of the Palmer penguins sample for each task.
+SAMPLE_TARGETS = {"classification": "species", "regression": "body_mass_g"}
+
+# PEP 508 distribution names: letters, digits, and . _ - inside.
+_DIST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+# A pragmatic address check: one @, no spaces, a dot in the domain. Full RFC 5322
+# parsing would accept addresses no package index or git host takes.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_COLUMN = re.compile(r"^[^\n\r,\"]+$")
+
+
+class AnswerError(ValueError):
+    """An answer that cannot produce a working project."""
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def dist_name(project_name: str) -> str:
+    """Derive the distribution name (and folder name) from the project name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(project_name).lower()).strip("-")
+    if not slug:
+        raise AnswerError(_name_error(project_name) or "project_name gives an empty name")
+    return slug
+
+
+def package_name(project_slug: str) -> str:
+    """Derive the import name from the distribution name."""
+    name = re.sub(r"[^a-z0-9]+", "_", str(project_slug).lower()).strip("_")
+    if name and name[0].isdigit():
+        name = f"m{name}"
+    error = check_package_name(name)
+    if error:
+        raise AnswerError(error)
+    return name
+
+
+def _name_error(value: Any) -> str | None:
+    if not str(value).strip():
+        return "project_name must not be empty: type a name such as 'Penguin Classifier'."
+    if not re.search(r"[A-Za-z0-9]", str(value)):
+        return (
+            f"project_name {value!r} has no letter or digit, so no package name can be "
+            "derived from it: use letters and digits."
+        )
+    return None
+
+
+def check_project_name(value: Any) -> str | None:
+    return _name_error(value)
+
+
+def check_project_slug(value: Any) -> str | None:
+    text = str(value)
+    if not _DIST_NAME.match(text):
+        return (
+            f"project_slug {text!r} is not a valid distribution name: use letters, digits, "
+            "'-', '_' or '.', starting and ending with a letter or digit (e.g. 'penguin-model')."
+        )
+    return None
+
+
+def check_package_name(value: Any) -> str | None:
+    text = str(value)
+    if not text.isidentifier() or not text.isascii():
+        return (
+            f"package_name {text!r} is not a valid Python identifier: use lowercase letters, "
+            "digits and '_', not starting with a digit (e.g. 'penguin_model')."
+        )
+    if keyword.iskeyword(text) or keyword.issoftkeyword(text):
+        return f"package_name {text!r} is a Python keyword: choose another name."
+    if text in sys.stdlib_module_names:
+        return (
+            f"package_name {text!r} shadows the standard-library module '{text}': "
+            "choose another name (e.g. 'my_{text}')."
+        )
+    if text != text.lower():
+        return f"package_name {text!r} must be lowercase (PEP 8): use {text.lower()!r}."
+    return None
+
+
+def check_author_email(value: Any) -> str | None:
+    if not _EMAIL.match(str(value)):
+        return f"author_email {str(value)!r} is not an e-mail address like 'name@example.com'."
+    return None
+
+
+def _check_choice(question: str, value: Any, choices: tuple[str, ...]) -> str | None:
+    if str(value) not in choices:
+        return f"{question} {str(value)!r} is not one of: {', '.join(choices)}."
+    return None
+
+
+def check_maturity_level(value: Any) -> str | None:
+    level = _as_int(value)
+    if level not in LEVEL_NAMES:
+        return f"maturity_level {value!r} does not exist: the MLOps maturity model has levels 0-4."
+    if level > HIGHEST_BUILT_LEVEL:
+        return (
+            f"maturity_level {level} ({LEVEL_NAMES[level]}) is not built in this version of "
+            f"the template yet: choose a level from 0 to {HIGHEST_BUILT_LEVEL}."
+        )
+    return None
+
+
+def check_python_version(value: Any) -> str | None:
+    return _check_choice("python_version", value, PYTHON_VERSIONS)
+
+
+def check_license(value: Any) -> str | None:
+    return _check_choice("license", value, LICENSES)
+
+
+def check_task(value: Any) -> str | None:
+    return _check_choice("task", value, TASKS)
+
+
+def check_ci_provider(value: Any) -> str | None:
+    return _check_choice("ci_provider", value, CI_PROVIDERS)
+
+
+def check_dataset(value: Any) -> str | None:
+    return _check_choice("dataset", value, DATASETS)
+
+
+def check_csv_path(value: Any, dataset: Any = "csv") -> str | None:
+    if str(dataset) != "csv":
+        return None
+    text = str(value).strip()
+    if not text:
+        return "csv_path must not be empty when dataset is 'csv': give the path of your CSV file."
+    if not text.lower().endswith(".csv"):
+        return f"csv_path {text!r} must name a .csv file."
+    return None
+
+
+def check_target_column(value: Any, dataset: Any = "csv") -> str | None:
+    if str(dataset) != "csv":
+        return None
+    text = str(value).strip()
+    if not text:
+        return (
+            "target_column must not be empty when dataset is 'csv': give the name of the "
+            "column your model predicts."
+        )
+    if not _COLUMN.match(text):
+        return f"target_column {text!r} must be a single CSV header name (no comma, quote or newline)."
+    return None
+
+
+# Checks that read only their own answer, by question name.
+SINGLE_CHECKS = {
+    "project_name": check_project_name,
+    "project_slug": check_project_slug,
+    "package_name": check_package_name,
+    "author_email": check_author_email,
+    "python_version": check_python_version,
+    "license": check_license,
+    "maturity_level": check_maturity_level,
+    "task": check_task,
+    "ci_provider": check_ci_provider,
+    "dataset": check_dataset,
+}
+
+
+def check(value: Any, question: str, **others: Any) -> str:
+    """Copier's validator entry point: the error sentence, or '' when the answer is fine."""
+    if question == "csv_path":
+        return check_csv_path(value, others.get("dataset", "csv")) or ""
+    if question == "target_column":
+        return check_target_column(value, others.get("dataset", "csv")) or ""
+    return SINGLE_CHECKS[question](value) or ""
+
+
+def check_all(answers: Mapping[str, Any]) -> list[str]:
+    """Every problem in a full set of answers (Cookiecutter's pre-generation check)."""
+    problems = [
+        message
+        for question, rule in SINGLE_CHECKS.items()
+        if question in answers and (message := rule(answers[question]))
+    ]
+    dataset = answers.get("dataset", "sample")
+    for message in (
+        check_csv_path(answers.get("csv_path", ""), dataset),
+        check_target_column(answers.get("target_column", ""), dataset),
+    ):
+        if message:
+            problems.append(message)
+    return problems
+
+
+def target(answers: Mapping[str, Any]) -> str:
+    """The column the generated model predicts."""
+    if str(answers.get("dataset")) == "csv":
+        return str(answers["target_column"]).strip()
+    return SAMPLE_TARGETS[str(answers["task"])]
+
+
+def at_level(answers: Mapping[str, Any], level: int) -> bool:
+    """Whether a project at these answers includes the features of ``level``."""
+    return (_as_int(answers.get("maturity_level", 0)) or 0) >= level

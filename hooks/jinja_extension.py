@@ -1,0 +1,75 @@
+"""One Jinja extension that both engines load, so templates and questions share helpers.
+
+Copier loads it by file path (``copier-template-extensions``, see ``copier.yml``);
+Cookiecutter imports it through ``template/mlops_ladder_jinja.py``. It exposes:
+
+- filters ``dist_name`` and ``package_name``: derived defaults for the naming questions;
+- filter ``answer_error``: Copier's question validators (the same rules Cookiecutter's
+  pre-generation hook runs);
+- filter ``quoted``: a double-quoted string literal valid in TOML, YAML, JSON and Python,
+  for free-text answers (names, descriptions) written into those files;
+- filter ``target_column``: the column the generated model predicts;
+- test ``at_level``: ``{% if cookiecutter is at_level(2) %}``, the one way templates ask
+  whether a level's features belong in the render;
+- global ``hooks_dir``: this folder, for Cookiecutter's hook shims;
+- global ``current_year`` for licence headers (Copier has no ``{% now %}`` tag).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from jinja2.exceptions import UndefinedError
+from jinja2.ext import Extension
+
+
+def _load_answers() -> Any:
+    # Loaded by path under a private name: Copier imports this file by path, not as part of
+    # a package, and a bare ``import answers`` could pick up an unrelated module.
+    name = "_mlops_ladder_answers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("answers.py"))
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+answers = _load_answers()
+
+
+def _derive(function: Any) -> Any:
+    def derive(value: Any) -> str:
+        try:
+            return str(function(value))
+        except answers.AnswerError as error:
+            # Cookiecutter reports an UndefinedError raised while rendering a default as
+            # "Unable to render variable ..." plus our message, and stops before writing.
+            raise UndefinedError(str(error)) from error
+
+    return derive
+
+
+def _quoted(value: Any) -> str:
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+class MlopsLadderExtension(Extension):
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["dist_name"] = _derive(answers.dist_name)
+        environment.filters["package_name"] = _derive(answers.package_name)
+        environment.filters["answer_error"] = answers.check
+        environment.filters["target_column"] = answers.target
+        environment.filters["quoted"] = _quoted
+        environment.tests["at_level"] = answers.at_level
+        environment.globals["current_year"] = dt.date.today().year
+        # Absolute, so generation hooks find the shared code from inside the new project.
+        environment.globals["hooks_dir"] = str(Path(__file__).resolve().parent)

@@ -1,0 +1,76 @@
+"""Steps after the files are written, shared by Copier (``_tasks``) and Cookiecutter.
+
+On a first render (not on ``copier update``): ``git init``, ``uv lock`` when uv is on the
+PATH (so the first commit carries the lock file), and a first commit. A machine with no
+git identity still gets its commit: the author's answers stand in for ``user.name`` and
+``user.email`` for that one command, without touching the user's git configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+FIRST_COMMIT_MESSAGE = "Initial commit from mlops-ladder"
+
+
+def _git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=project, check=True, capture_output=True, text=True
+    )
+
+
+def _has_identity(project: Path) -> bool:
+    for key in ("user.name", "user.email"):
+        result = subprocess.run(
+            ["git", "config", "--get", key], cwd=project, capture_output=True, text=True
+        )
+        if not result.stdout.strip():
+            return False
+    return True
+
+
+def lock(project: Path) -> None:
+    uv = shutil.which("uv")
+    if uv is None:
+        print("uv is not on the PATH: run 'uv lock' and commit uv.lock.", file=sys.stderr)
+        return
+    result = subprocess.run([uv, "lock", "--quiet"], cwd=project, capture_output=True, text=True)
+    if result.returncode != 0:
+        # Offline with a cold cache, say: the project is still complete without the lock.
+        print(f"'uv lock' failed, run it later:\n{result.stderr.strip()}", file=sys.stderr)
+
+
+def init_repository(project: Path, author_name: str, author_email: str) -> None:
+    if shutil.which("git") is None:
+        print("git is not on the PATH: skipping 'git init' and the first commit.", file=sys.stderr)
+        return
+    if (project / ".git").exists():
+        return
+    _git(project, "init", "--quiet", "--initial-branch=main")
+    lock(project)
+    _git(project, "add", "--all")
+    identity: list[str] = []
+    if not _has_identity(project):
+        identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
+    _git(project, *identity, "commit", "--quiet", "--no-verify", "-m", FIRST_COMMIT_MESSAGE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--operation", choices=["copy", "update"], default="copy")
+    parser.add_argument("--init-git", choices=["true", "false"], default="true")
+    parser.add_argument("--author-name", default="mlops-ladder")
+    parser.add_argument("--author-email", default="mlops-ladder@localhost")
+    args = parser.parse_args(argv)
+    if args.operation == "copy" and args.init_git == "true":
+        init_repository(args.project.resolve(), args.author_name, args.author_email)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""The command line end to end, as a user runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.config import Settings
+
+runner = CliRunner()
+
+
+def _train_args(data: Path, model: Path, settings: Settings) -> list[str]:
+    return ["train", "--data", str(data), "--target", settings.target, "--model", str(model)]
+
+
+def test_train_then_score(penguins_csv: Path, tmp_path: Path, settings: Settings) -> None:
+    model = tmp_path / "model.joblib"
+    trained = runner.invoke(app, _train_args(penguins_csv, model, settings))
+    assert trained.exit_code == 0, trained.output
+    assert "{{ 'accuracy' if cookiecutter.task == 'classification' else 'r2' }}:" in trained.output
+    assert model.is_file()
+
+    output = tmp_path / "predictions.csv"
+    scored = runner.invoke(
+        app, ["score", str(penguins_csv), "--output", str(output), "--model", str(model)]
+    )
+    assert scored.exit_code == 0, scored.output
+    assert len(pd.read_csv(output)) == 344
+
+
+def test_score_refuses_a_csv_without_a_feature_column(
+    model_file: Path, penguins: pd.DataFrame, tmp_path: Path
+) -> None:
+    incomplete = tmp_path / "incomplete.csv"
+    penguins.drop(columns=["bill_depth_mm"]).to_csv(incomplete, index=False)
+    result = runner.invoke(
+        app,
+        ["score", str(incomplete), "--output", str(tmp_path / "o.csv"), "--model", str(model_file)],
+    )
+    assert result.exit_code == 2
+    assert "missing column(s): bill_depth_mm" in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_train_refuses_data_without_the_target(
+    penguins: pd.DataFrame, tmp_path: Path, settings: Settings
+) -> None:
+    unlabeled = tmp_path / "unlabeled.csv"
+    penguins.drop(columns=[settings.target]).to_csv(unlabeled, index=False)
+    model = tmp_path / "model.joblib"
+    result = runner.invoke(app, _train_args(unlabeled, model, settings))
+    assert result.exit_code == 2
+    assert f"missing column(s): {settings.target}" in result.output
+    assert not model.exists()
