@@ -12,6 +12,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,20 +58,24 @@ def _as_int(value: Any) -> int | None:
 
 def dist_name(project_name: str) -> str:
     """Derive the distribution name (and folder name) from the project name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", str(project_name).lower()).strip("-")
+    # "Élan" -> "elan": accents are dropped rather than the letters that carry them.
+    ascii_name = unicodedata.normalize("NFKD", str(project_name)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     if not slug:
         raise AnswerError(_name_error(project_name) or "project_name gives an empty name")
     return slug
 
 
 def package_name(project_slug: str) -> str:
-    """Derive the import name from the distribution name."""
+    """Derive the import name from the distribution name.
+
+    The result is not checked here: a derived name that is a keyword or a standard-library
+    module is reported by ``check_package_name`` like a typed one, so the user can override it.
+    """
     name = re.sub(r"[^a-z0-9]+", "_", str(project_slug).lower()).strip("_")
     if name and name[0].isdigit():
+        # An identifier cannot start with a digit; keep the digits, they name the project.
         name = f"m{name}"
-    error = check_package_name(name)
-    if error:
-        raise AnswerError(error)
     return name
 
 
@@ -183,7 +188,9 @@ def check_target_column(value: Any, dataset: Any = "csv") -> str | None:
             "column your model predicts."
         )
     if not _COLUMN.match(text):
-        return f"target_column {text!r} must be a single CSV header name (no comma, quote or newline)."
+        return (
+            f"target_column {text!r} must be a single CSV header name (no comma, quote or newline)."
+        )
     return None
 
 

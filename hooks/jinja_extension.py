@@ -8,6 +8,7 @@ Cookiecutter imports it through ``template/mlops_ladder_jinja.py``. It exposes:
   pre-generation hook runs);
 - filter ``quoted``: a double-quoted string literal valid in TOML, YAML, JSON and Python,
   for free-text answers (names, descriptions) written into those files;
+- filter ``docstring``: free text escaped and wrapped for a triple-quoted docstring;
 - filter ``target_column``: the column the generated model predicts;
 - test ``at_level``: ``{% if cookiecutter is at_level(2) %}``, the one way templates ask
   whether a level's features belong in the render;
@@ -21,6 +22,7 @@ import datetime as dt
 import importlib.util
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,14 @@ def _quoted(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def _docstring(value: Any, width: int = 88) -> str:
+    """Free text made safe inside a triple-quoted Python string, wrapped at ``width``."""
+    text = str(value).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
+
+
 class MlopsLadderExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -69,6 +79,7 @@ class MlopsLadderExtension(Extension):
         environment.filters["answer_error"] = answers.check
         environment.filters["target_column"] = answers.target
         environment.filters["quoted"] = _quoted
+        environment.filters["docstring"] = _docstring
         environment.tests["at_level"] = answers.at_level
         environment.globals["current_year"] = dt.date.today().year
         # Absolute, so generation hooks find the shared code from inside the new project.

@@ -18,9 +18,7 @@ FIRST_COMMIT_MESSAGE = "Initial commit from mlops-ladder"
 
 
 def _git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args], cwd=project, check=True, capture_output=True, text=True
-    )
+    return subprocess.run(["git", *args], cwd=project, check=True, capture_output=True, text=True)
 
 
 def _has_identity(project: Path) -> bool:

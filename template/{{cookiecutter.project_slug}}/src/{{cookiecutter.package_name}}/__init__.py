@@ -1,3 +1,3 @@
-"""{{ cookiecutter.description | wordwrap(88) }}"""
+"""{{ cookiecutter.description | docstring }}"""
 
 __version__ = "0.1.0"

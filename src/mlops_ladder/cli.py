@@ -1,0 +1,106 @@
+"""``mlops-ladder``: create ML repositories at a chosen MLOps maturity level."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mlops_ladder.demo import run_demo
+from mlops_ladder.render import answer_rules, copier_copy
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _parse_data(pairs: list[str]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--data")
+        parsed[key.strip()] = value
+    return parsed
+
+
+@app.command()
+def new(
+    destination: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    level: Annotated[
+        int | None, typer.Option("--level", "-l", help="MLOps maturity level (0-4).")
+    ] = None,
+    data: Annotated[
+        list[str] | None, typer.Option("--data", "-d", help="An answer, as KEY=VALUE; repeatable.")
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Take the default for every unanswered question.")
+    ] = False,
+) -> None:
+    """Create a project (Copier copy, with the template's generation steps trusted)."""
+    answers: dict[str, object] = dict(_parse_data(data or []))
+    if level is not None:
+        answers["maturity_level"] = level
+    if destination.exists() and any(destination.iterdir()):
+        errors.print(f"[red]Error:[/] {destination} exists and is not empty.")
+        raise typer.Exit(2)
+    try:
+        copier_copy(destination, answers, vcs_ref=None, quiet=False, defaults=defaults)
+    except ValueError as error:  # Copier reports a refused answer as ValueError.
+        errors.print(f"[red]Error:[/] {error}")
+        raise typer.Exit(2) from error
+    console.print(f"[green]Created[/] {destination}. Next: cd {destination} && make install test")
+
+
+def _show_predictions(path: Path) -> None:
+    """The scored rows: the known answer beside the prediction (and its confidence)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    probabilities = [column for column in rows[0] if column.startswith("probability_")]
+    known = "species" if probabilities else "body_mass_g"
+    table = Table(title=f"{path.name}: {len(rows)} rows scored")
+    for column in ("island", known, "prediction"):
+        table.add_column(column)
+    if probabilities:
+        table.add_column("confidence", justify="right")
+    for row in rows:
+        cells = [row["island"], row[known], _rounded(row["prediction"])]
+        if probabilities:
+            cells.append(f"{max(float(row[column]) for column in probabilities):.3f}")
+        table.add_row(*cells)
+    console.print(table)
+
+
+def _rounded(value: str) -> str:
+    try:
+        return f"{float(value):.0f}"
+    except ValueError:
+        return value
+
+
+@app.command()
+def demo(
+    destination: Annotated[
+        Path, typer.Argument(help="Folder for the demo project (must not exist).")
+    ] = Path("demo-project"),
+) -> None:
+    """Render a project at the highest level built and run it end to end."""
+    if destination.exists():
+        errors.print(f"[red]Error:[/] {destination} already exists; name a new folder.")
+        raise typer.Exit(2)
+    level = answer_rules().HIGHEST_BUILT_LEVEL
+    console.rule(f"mlops-ladder demo: level {level}")
+    try:
+        run_demo(
+            destination.resolve(),
+            report=lambda step: console.print(f"[bold cyan]>[/] {step}"),
+            show=_show_predictions,
+        )
+    except RuntimeError as error:
+        errors.print(f"[red]Demo failed:[/] {error}")
+        raise typer.Exit(1) from error
+    console.print(f"[green]Done.[/] The project is in {destination}.")

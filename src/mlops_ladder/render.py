@@ -1,0 +1,85 @@
+"""Render the template with either engine: the one code path the CLI and the tests share."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+# The template is this repository: copier.yml at its root, the tree under template/.
+TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
+COOKIECUTTER_DIRECTORY = "template"
+
+
+def template_root() -> Path:
+    if not (TEMPLATE_ROOT / "copier.yml").is_file():
+        raise FileNotFoundError(
+            f"No copier.yml at {TEMPLATE_ROOT}: mlops-ladder renders from a checkout of its "
+            "repository (install it with 'uv tool install --editable PATH')."
+        )
+    return TEMPLATE_ROOT
+
+
+@cache
+def answer_rules() -> ModuleType:
+    """The template's answer rules (hooks/answers.py): levels, choices, validators."""
+    path = template_root() / "hooks" / "answers.py"
+    spec = importlib.util.spec_from_file_location("_mlops_ladder_answers", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def copier_copy(
+    destination: Path,
+    data: Mapping[str, Any],
+    *,
+    vcs_ref: str | None = "HEAD",
+    quiet: bool = True,
+    defaults: bool = True,
+) -> Path:
+    """Render with Copier (tasks included: they only touch the new project).
+
+    ``vcs_ref="HEAD"`` renders the checkout's latest commit plus uncommitted changes (what
+    the tests want); ``None`` lets Copier pick the latest release tag, as users get.
+    """
+    from copier import run_copy
+
+    run_copy(
+        str(template_root()),
+        str(destination),
+        data=dict(data),
+        defaults=defaults,
+        unsafe=True,
+        vcs_ref=vcs_ref,
+        quiet=quiet,
+    )
+    return destination
+
+
+def cookiecutter_copy(output_dir: Path, data: Mapping[str, Any]) -> Path:
+    """Render with Cookiecutter; returns the project folder it made inside ``output_dir``."""
+    from cookiecutter.main import cookiecutter
+
+    extra = {key: _cookiecutter_value(value) for key, value in data.items()}
+    made = cookiecutter(
+        str(template_root()),
+        directory=COOKIECUTTER_DIRECTORY,
+        no_input=True,
+        extra_context=extra,
+        output_dir=str(output_dir),
+    )
+    return Path(made)
+
+
+def _cookiecutter_value(value: Any) -> Any:
+    # Cookiecutter's choice variables are strings ("0".."4"); booleans stay booleans.
+    if isinstance(value, bool):
+        return value
+    return str(value)

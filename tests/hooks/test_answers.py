@@ -1,0 +1,119 @@
+"""The answer rules themselves (hooks/answers.py), engine-free."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+_path = Path(__file__).resolve().parents[2] / "hooks" / "answers.py"
+_spec = importlib.util.spec_from_file_location("answers_under_test", _path)
+assert _spec and _spec.loader
+answers = importlib.util.module_from_spec(_spec)
+sys.modules["answers_under_test"] = answers
+_spec.loader.exec_module(answers)
+
+
+@pytest.mark.parametrize(
+    ("name", "slug", "package"),
+    [
+        ("Penguin Model", "penguin-model", "penguin_model"),
+        ("  Fraud  Detector v2 ", "fraud-detector-v2", "fraud_detector_v2"),
+        ("3D Scans", "3d-scans", "m3d_scans"),
+        ("Élan Vital", "elan-vital", "elan_vital"),
+    ],
+)
+def test_names_are_derived(name: str, slug: str, package: str) -> None:
+    assert answers.dist_name(name) == slug
+    assert answers.package_name(slug) == package
+    assert answers.check_project_slug(slug) is None
+    assert answers.check_package_name(package) is None
+
+
+@pytest.mark.parametrize("name", ["", "   ", "!!!"])
+def test_a_name_without_letters_has_no_slug(name: str) -> None:
+    with pytest.raises(answers.AnswerError, match="project_name"):
+        answers.dist_name(name)
+
+
+@pytest.mark.parametrize(
+    ("package", "reason"),
+    [
+        ("json", "standard-library"),
+        ("class", "keyword"),
+        ("match", "keyword"),
+        ("2fast", "identifier"),
+        ("my-model", "identifier"),
+        ("MyModel", "lowercase"),
+    ],
+)
+def test_bad_package_names_are_refused_with_the_reason(package: str, reason: str) -> None:
+    message = answers.check_package_name(package)
+    assert message is not None
+    assert reason in message
+    assert repr(package) in message
+
+
+@pytest.mark.parametrize("slug", ["-lead", "trail-", "has space", "", "a/b"])
+def test_bad_slugs_are_refused(slug: str) -> None:
+    assert "not a valid distribution name" in (answers.check_project_slug(slug) or "")
+
+
+@pytest.mark.parametrize("email", ["team@example.com", "a.b+c@sub.example.org"])
+def test_good_emails(email: str) -> None:
+    assert answers.check_author_email(email) is None
+
+
+@pytest.mark.parametrize("email", ["", "team", "team@", "team@example", "a b@example.com"])
+def test_bad_emails(email: str) -> None:
+    assert "is not an e-mail address" in (answers.check_author_email(email) or "")
+
+
+def test_levels_beyond_the_model_and_unbuilt_levels_are_refused() -> None:
+    assert "levels 0-4" in answers.check_maturity_level(5)
+    assert "levels 0-4" in answers.check_maturity_level("x")
+    for level in range(answers.HIGHEST_BUILT_LEVEL + 1, 5):
+        assert "not built" in answers.check_maturity_level(level)
+    for level in range(answers.HIGHEST_BUILT_LEVEL + 1):
+        assert answers.check_maturity_level(level) is None
+
+
+def test_csv_answers_are_only_required_for_csv() -> None:
+    assert answers.check_target_column("", "sample") is None
+    assert "target_column must not be empty" in answers.check_target_column("", "csv")
+    assert "must name a .csv file" in answers.check_csv_path("data/raw/x.parquet", "csv")
+    assert answers.check_csv_path("data/raw/x.csv", "csv") is None
+
+
+def test_check_all_lists_every_problem() -> None:
+    problems = answers.check_all(
+        {
+            "project_name": "x",
+            "project_slug": "x",
+            "package_name": "json",
+            "author_email": "nope",
+            "maturity_level": "9",
+            "dataset": "csv",
+            "csv_path": "data/raw/x.csv",
+            "target_column": "",
+        }
+    )
+    assert len(problems) == 4
+    assert any("package_name" in p for p in problems)
+    assert any("author_email" in p for p in problems)
+    assert any("maturity_level" in p for p in problems)
+    assert any("target_column" in p for p in problems)
+
+
+def test_target_follows_task_or_csv_answer() -> None:
+    assert answers.target({"dataset": "sample", "task": "classification"}) == "species"
+    assert answers.target({"dataset": "sample", "task": "regression"}) == "body_mass_g"
+    assert answers.target({"dataset": "csv", "task": "regression", "target_column": " y "}) == "y"
+
+
+def test_at_level_reads_copier_and_cookiecutter_values() -> None:
+    assert answers.at_level({"maturity_level": 2}, 1)
+    assert answers.at_level({"maturity_level": "2"}, 2)
+    assert not answers.at_level({"maturity_level": "0"}, 1)

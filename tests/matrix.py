@@ -1,0 +1,45 @@
+"""The option combinations the generator's tests render.
+
+Pairwise over the level-0 options (python_version x task x dataset x license), plus a long
+project name that pushes generated lines towards the formatter's limit. Each combination
+runs on the interpreter it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CSV = {"dataset": "csv", "csv_path": "data/raw/observations.csv", "target_column": "label"}
+
+COMBINATIONS: dict[str, dict[str, Any]] = {
+    "py310-classification-sample-mit": {
+        "python_version": "3.10",
+        "task": "classification",
+        "license": "MIT",
+    },
+    "py311-regression-sample-apache": {
+        "python_version": "3.11",
+        "task": "regression",
+        "license": "Apache-2.0",
+    },
+    "py312-classification-csv-bsd": {
+        "python_version": "3.12",
+        "task": "classification",
+        "license": "BSD-3-Clause",
+        **CSV,
+    },
+    "py313-regression-csv-proprietary-long-name": {
+        "python_version": "3.13",
+        "task": "regression",
+        "license": "Proprietary",
+        "project_name": "Northern Hemisphere Seabird Body Mass Estimator Service",
+        "description": "Estimates a seabird's body mass from field measurements; "
+        'quotes "like these" and a backslash \\ must survive every file format.',
+        "author_name": "O'Brien & Sons",
+        **CSV,
+    },
+}
+
+
+def answers(name: str, level: int = 0, **overrides: Any) -> dict[str, Any]:
+    return {"maturity_level": level, "initialize_git": False, **COMBINATIONS[name], **overrides}

@@ -1,0 +1,76 @@
+"""Every combination renders the exact tree of its level, free of Jinja, alike in both engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from generated import assert_no_leftover_jinja, assert_same_tree, project_files
+from levels import expected_files
+from matrix import COMBINATIONS, answers
+
+from mlops_ladder.render import cookiecutter_copy, copier_copy
+
+
+@pytest.fixture(scope="module", params=sorted(COMBINATIONS))
+def renders(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    data = answers(request.param)
+    base = tmp_path_factory.mktemp(request.param)
+    copied = copier_copy(base / "copier", data)
+    cooked = cookiecutter_copy(base / "cookiecutter", data)
+    return data, copied, cooked
+
+
+def _package(project: Path) -> str:
+    (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    return package
+
+
+def test_tree_is_exactly_the_level_files(renders) -> None:
+    data, copied, _ = renders
+    actual = set(project_files(copied))
+    expected = expected_files(data["maturity_level"], _package(copied))
+    assert actual == expected, (
+        f"missing: {sorted(map(str, expected - actual))}; "
+        "unexpected (a higher level's file or an unlisted one): "
+        f"{sorted(map(str, actual - expected))}"
+    )
+
+
+def test_no_leftover_jinja(renders) -> None:
+    _, copied, cooked = renders
+    assert_no_leftover_jinja(copied)
+    assert_no_leftover_jinja(cooked)
+
+
+def test_cookiecutter_renders_the_same_tree(renders) -> None:
+    _, copied, cooked = renders
+    recorded = yaml.safe_load((copied / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert cooked.name == recorded["project_slug"]
+    assert_same_tree(copied, cooked, ignore=(".copier-answers.yml",))
+
+
+def test_answers_file_records_the_answers(renders) -> None:
+    data, copied, _ = renders
+    recorded = yaml.safe_load((copied / ".copier-answers.yml").read_text(encoding="utf-8"))
+    for key, value in data.items():
+        if key in {"csv_path", "target_column"} and data.get("dataset") != "csv":
+            continue
+        assert recorded[key] == value, key
+    assert "cookiecutter" not in recorded, "the computed mapping must not be stored"
+
+
+def test_free_text_answers_survive_every_file_format(renders) -> None:
+    import json
+
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from 3.11")
+    data, copied, _ = renders
+    pyproject = tomllib.loads((copied / "pyproject.toml").read_text(encoding="utf-8"))
+    if "description" in data:
+        assert pyproject["project"]["description"] == data["description"]
+    if "author_name" in data:
+        assert pyproject["project"]["authors"][0]["name"] == data["author_name"]
+    json.loads((copied / "notebooks" / "01-explore.ipynb").read_text(encoding="utf-8"))
+    for source in (copied / "src").rglob("*.py"):
+        compile(source.read_text(encoding="utf-8"), str(source), "exec")
