@@ -15,7 +15,8 @@ from mlops_ladder.render import answer_rules, copier_copy
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console()
-errors = Console(stderr=True)
+# Soft wrap: an error sentence stays on one line, whole, for people and for grep.
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _parse_data(pairs: list[str]) -> dict[str, str]:

@@ -1,0 +1,68 @@
+"""The mlops-ladder command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlops_ladder.cli import app
+
+runner = CliRunner()
+
+
+def test_new_renders_with_defaults_and_answers(tmp_path: Path) -> None:
+    destination = tmp_path / "fraud"
+    result = runner.invoke(
+        app,
+        [
+            *("new", str(destination), "--defaults", "--level", "0"),
+            *("--data", "project_name=Fraud Scores", "--data", "initialize_git=false"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (destination / "src" / "fraud_scores" / "train.py").is_file()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--data", "project_name"], "is not KEY=VALUE"),
+        (["--data", "author_email=nobody"], "is not an e-mail address"),
+        (["--level", "4"], "is not built in this version"),
+    ],
+)
+def test_new_refuses_bad_input_and_writes_nothing(
+    arguments: list[str], message: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "out"
+    result = runner.invoke(app, ["new", str(destination), "--defaults", *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not destination.exists()
+
+
+def test_new_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["new", str(tmp_path), "--defaults"])
+    assert result.exit_code == 2
+    assert "is not empty" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_demo_refuses_an_existing_folder(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    """The README's demo command: render, install, test, train, score."""
+    result = runner.invoke(app, ["demo", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "accuracy:" in result.output
+    assert "10 rows scored" in result.output
+    predictions = tmp_path / "demo" / "data" / "processed" / "predictions.csv"
+    assert len(predictions.read_text().splitlines()) == 11
