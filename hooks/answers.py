@@ -140,9 +140,10 @@ def check_maturity_level(value: Any) -> str | None:
     if level not in LEVEL_NAMES:
         return f"maturity_level {value!r} does not exist: the MLOps maturity model has levels 0-4."
     if level > HIGHEST_BUILT_LEVEL:
+        available = "0" if HIGHEST_BUILT_LEVEL == 0 else f"0 to {HIGHEST_BUILT_LEVEL}"
         return (
             f"maturity_level {level} ({LEVEL_NAMES[level]}) is not built in this version of "
-            f"the template yet: choose a level from 0 to {HIGHEST_BUILT_LEVEL}."
+            f"the template yet: it builds level {available}."
         )
     return None
 

@@ -30,10 +30,13 @@ def test_github_expressions_and_dict_literals_are_not_jinja(project: Path) -> No
 
 def test_a_changed_file_breaks_parity(project: Path, tmp_path: Path) -> None:
     twin = copier_copy(tmp_path / "twin", answers("py311-regression-sample-apache"))
-    assert_same_tree(project, twin)
+    # The answers file records the template commit, which Copier makes up afresh for a
+    # template with uncommitted changes; the parity test leaves it out the same way.
+    answers_file = (".copier-answers.yml",)
+    assert_same_tree(project, twin, ignore=answers_file)
     (twin / "Makefile").write_text("changed\n")
     with pytest.raises(AssertionError, match="Makefile"):
-        assert_same_tree(project, twin)
+        assert_same_tree(project, twin, ignore=answers_file)
 
 
 @pytest.mark.slow
