@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-_path = Path(__file__).resolve().parents[2] / "hooks" / "answers.py"
-_spec = importlib.util.spec_from_file_location("answers_under_test", _path)
-assert _spec and _spec.loader
-answers = importlib.util.module_from_spec(_spec)
-sys.modules["answers_under_test"] = answers
-_spec.loader.exec_module(answers)
+from mlops_ladder.render import answer_rules
+
+answers = answer_rules()
 
 
 @pytest.mark.parametrize(
