@@ -26,7 +26,7 @@ LEVEL_NAMES: dict[int, str] = {
 }
 # Levels whose features this version of the template generates. Offering a level that
 # renders nothing of its own would be a lie in the generated README, so it is refused.
-HIGHEST_BUILT_LEVEL = 0
+HIGHEST_BUILT_LEVEL = 1
 
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
@@ -43,6 +43,13 @@ _DIST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 # parsing would accept addresses no package index or git host takes.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _COLUMN = re.compile(r"^[^\n\r,\"]+$")
+# An image reference without tag: a registry host (with a dot or a port, as Docker tells a
+# host from a path) and lowercase path components, as the OCI distribution spec allows.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(rf"^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?/{_COMPONENT}(?:/{_COMPONENT})*$")
+# Where each CI provider's own registry lives; Azure has no shared one, so the default is
+# an Azure Container Registry named after the team.
+_REGISTRIES = {"github": "ghcr.io", "gitlab": "registry.gitlab.com"}
 
 
 class AnswerError(ValueError):
@@ -164,6 +171,27 @@ def check_ci_provider(value: Any) -> str | None:
     return _check_choice("ci_provider", value, CI_PROVIDERS)
 
 
+def check_container_image(value: Any) -> str | None:
+    text = str(value)
+    host = text.split("/", 1)[0]
+    if not _IMAGE.match(text) or not ("." in host or ":" in host):
+        return (
+            f"container_image {text!r} is not an image name like 'ghcr.io/my-team/penguin-model': "
+            "a registry host, then lowercase path parts separated by '/', and no tag."
+        )
+    return None
+
+
+def default_image(ci_provider: Any, author_name: Any, project_slug: Any) -> str:
+    """The image the release pushes: the provider's registry, the team, the project."""
+    team = re.sub(r"[^a-z0-9]+", "-", str(author_name).lower()).strip("-") or "team"
+    name = re.sub(r"[^a-z0-9]+", "-", str(project_slug).lower()).strip("-")
+    registry = _REGISTRIES.get(str(ci_provider), f"{team.replace('-', '')}.azurecr.io")
+    if str(ci_provider) == "azure":
+        return f"{registry}/{name}"
+    return f"{registry}/{team}/{name}"
+
+
 def check_dataset(value: Any) -> str | None:
     return _check_choice("dataset", value, DATASETS)
 
@@ -206,6 +234,7 @@ SINGLE_CHECKS = {
     "maturity_level": check_maturity_level,
     "task": check_task,
     "ci_provider": check_ci_provider,
+    "container_image": check_container_image,
     "dataset": check_dataset,
 }
 
@@ -246,3 +275,8 @@ def target(answers: Mapping[str, Any]) -> str:
 def at_level(answers: Mapping[str, Any], level: int) -> bool:
     """Whether a project at these answers includes the features of ``level``."""
     return (_as_int(answers.get("maturity_level", 0)) or 0) >= level
+
+
+def ci(answers: Mapping[str, Any], provider: str) -> bool:
+    """Whether a project at these answers has CI configuration for ``provider``."""
+    return at_level(answers, 1) and str(answers.get("ci_provider")) == provider

@@ -10,8 +10,10 @@ Cookiecutter imports it through ``template/mlops_ladder_jinja.py``. It exposes:
   for free-text answers (names, descriptions) written into those files;
 - filter ``docstring``: free text escaped and wrapped for a triple-quoted docstring;
 - filter ``target_column``: the column the generated model predicts;
+- filter ``default_image``: the container image a release pushes, from the CI provider;
 - test ``at_level``: ``{% if cookiecutter is at_level(2) %}``, the one way templates ask
   whether a level's features belong in the render;
+- test ``ci``: ``{% if cookiecutter is ci("github") %}``, level 1 or above with that CI;
 - global ``hooks_dir``: this folder, for Cookiecutter's hook shims;
 - global ``current_year`` for licence headers (Copier has no ``{% now %}`` tag).
 """
@@ -80,7 +82,9 @@ class MlopsLadderExtension(Extension):
         environment.filters["target_column"] = answers.target
         environment.filters["quoted"] = _quoted
         environment.filters["docstring"] = _docstring
+        environment.filters["default_image"] = answers.default_image
         environment.tests["at_level"] = answers.at_level
+        environment.tests["ci"] = answers.ci
         environment.globals["current_year"] = dt.date.today().year
         # Absolute, so generation hooks find the shared code from inside the new project.
         environment.globals["hooks_dir"] = str(Path(__file__).resolve().parent)

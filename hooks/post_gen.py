@@ -1,7 +1,9 @@
 """Steps after the files are written, shared by Copier (``_tasks``) and Cookiecutter.
 
-On a first render (not on ``copier update``): ``git init``, ``uv lock`` when uv is on the
-PATH (so the first commit carries the lock file), and a first commit. A machine with no
+After every render and update: remove the folders the template holds for one CI provider
+when this project uses another (both engines create a folder even when every file in it
+is skipped). On a first render (not on ``copier update``): ``git init``, ``uv lock`` when
+uv is on the PATH (so the first commit carries the lock file), and a first commit. A machine with no
 git identity still gets its commit: the author's answers stand in for ``user.name`` and
 ``user.email`` for that one command, without touching the user's git configuration.
 """
@@ -15,6 +17,8 @@ import sys
 from pathlib import Path
 
 FIRST_COMMIT_MESSAGE = "Initial commit from mlops-ladder"
+# Template folders whose files all depend on an answer, deepest first.
+CONDITIONAL_FOLDERS = (".github/workflows", ".github")
 
 
 def _git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -57,6 +61,14 @@ def init_repository(project: Path, author_name: str, author_email: str) -> None:
     _git(project, *identity, "commit", "--quiet", "--no-verify", "-m", FIRST_COMMIT_MESSAGE)
 
 
+def prune_empty_folders(project: Path) -> None:
+    for folder in CONDITIONAL_FOLDERS:
+        path = project / folder
+        # Only an empty folder goes: one holding a file of the user's is theirs.
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("project", type=Path)
@@ -65,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--author-name", default="mlops-ladder")
     parser.add_argument("--author-email", default="mlops-ladder@localhost")
     args = parser.parse_args(argv)
+    prune_empty_folders(args.project.resolve())
     if args.operation == "copy" and args.init_git == "true":
         init_repository(args.project.resolve(), args.author_name, args.author_email)
     return 0

@@ -6,15 +6,28 @@ Each check raises AssertionError with the evidence, so a broken render fails the
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from palmerpenguins import load_penguins
 
 # An opening Jinja delimiter followed by an expression, tag or comment. A bare "}}" is
-# ordinary code (a nested dict literal), and GitHub Actions' ${{ }} is taken out first.
-_JINJA = re.compile(r"\{\{-?\s*[\w.(\[\"']|\{%-?\s*\w|\{#")
+# ordinary code (a nested dict literal), Go templates ({{.Field}}, as in docker inspect)
+# start with a dot, and GitHub Actions' ${{ }} is taken out first.
+_JINJA = re.compile(r"\{\{-?\s*[\w(\[\"']|\{%-?\s*\w|\{#")
 _ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 _SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
@@ -103,3 +116,196 @@ def check_generated_project(project: Path) -> None:
     run(project, uv(), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider")
     run(project, uv(), "run", "--no-sync", "ruff", "check", "--no-cache", ".")
     run(project, uv(), "run", "--no-sync", "ruff", "format", "--check", "--no-cache", ".")
+
+
+# Level 1 -------------------------------------------------------------------------------
+_TOOLS = Path(sys.executable).parent  # this repo's venv: the checkers group of pyproject.toml
+
+# check-jsonschema's vendored schema for each provider's config file.
+_CI_SCHEMAS = {
+    ".gitlab-ci.yml": "vendor.gitlab-ci",
+    "azure-pipelines.yml": "vendor.azure-pipelines",
+}
+
+
+def _tool(name: str) -> str:
+    path = _TOOLS / name
+    assert path.is_file(), f"{name} is not installed: run the tests through the README's command"
+    return str(path)
+
+
+def check_ci_config(project: Path) -> None:
+    """Workflows pass actionlint, zizmor and their JSON schema; Dockerfiles pass hadolint."""
+    workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
+    if workflows:
+        run(project, _tool("actionlint"), *map(str, workflows))
+        run(project, _tool("zizmor"), "--offline", "--no-progress", *map(str, workflows))
+        schema = ["--builtin-schema", "vendor.github-workflows"]
+        run(project, _tool("check-jsonschema"), *schema, *map(str, workflows))
+    for name, schema_name in _CI_SCHEMAS.items():
+        if (project / name).is_file():
+            # The Azure schema's patterns need Python's regex engine.
+            run(
+                project,
+                _tool("check-jsonschema"),
+                *("--regex-variant", "python", "--builtin-schema", schema_name, name),
+            )
+    for dockerfile in project.glob("Dockerfile*"):
+        run(project, _tool("hadolint"), dockerfile.name)
+
+
+def check_pre_commit(project: Path) -> None:
+    """Every hook passes on every file and changes none (pre-commit reads git's index)."""
+    if not (project / ".git").is_dir():
+        run(project, "git", "init", "--quiet", "--initial-branch=main")
+    run(project, "git", "add", "--all")
+    run(project, _tool("pre-commit"), "run", "--all-files", "--show-diff-on-failure")
+
+
+def write_training_csv(project: Path, data: Mapping[str, Any]) -> None:
+    """For a CSV project: the penguins table at csv_path, the target renamed as answered."""
+    if data.get("dataset") != "csv":
+        return
+    sample_target = "species" if data["task"] == "classification" else "body_mass_g"
+    frame = load_penguins().rename(columns={sample_target: data["target_column"]})
+    path = project / data["csv_path"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+
+
+def dockerfile_instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n", " ", dockerfile.read_text(encoding="utf-8"))
+    pairs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            instruction, _, arguments = line.partition(" ")
+            pairs.append((instruction.upper(), arguments.strip()))
+    return pairs
+
+
+def check_docker_context(project: Path) -> None:
+    """Every file the image COPYs from the build context exists and .dockerignore keeps it."""
+    patterns = [
+        line.strip()
+        for line in (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def sent(path: str) -> bool:
+        # .dockerignore: the last matching pattern wins; "!" re-includes.
+        included = True
+        for pattern in patterns:
+            negated = pattern.startswith("!")
+            body = pattern.lstrip("!").rstrip("/")
+            if fnmatch.fnmatch(path, body) or path.startswith(body + "/"):
+                included = negated
+        return included
+
+    for instruction, arguments in dockerfile_instructions(project / "Dockerfile"):
+        if instruction != "COPY" or "--from=" in arguments:
+            continue
+        *sources, _ = arguments.split()
+        for source in sources:
+            path = source.rstrip("/")
+            assert (project / path).exists(), f"Dockerfile copies {source}, which is missing"
+            assert sent(path), f"Dockerfile copies {source}, which .dockerignore leaves out"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _json_command(arguments: str) -> list[str]:
+    command = json.loads(arguments)
+    assert isinstance(command, list), f"use the exec (JSON) form, not {arguments!r}"
+    return [str(part) for part in command]
+
+
+def image_commands(project: Path, port: int) -> tuple[list[str], list[str]]:
+    """The image's CMD and HEALTHCHECK command, moved to ``port``."""
+    instructions = dict(dockerfile_instructions(project / "Dockerfile"))
+    serve = _json_command(instructions["CMD"])
+    health = _json_command(instructions["HEALTHCHECK"].split(" CMD ", 1)[1])
+    assert "--port" in serve, f"the image's CMD sets no --port: {serve}"
+    serve[serve.index("--port") + 1] = str(port)
+    health = [part.replace(":8000/", f":{port}/") for part in health]
+    return serve, health
+
+
+def _request(url: str, body: Any = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def check_service(project: Path, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Train, start the image's command on a free port, and ask it for predictions.
+
+    Returns the /predict answer for one penguin, for the caller to show or check.
+    """
+    write_training_csv(project, data)
+    run(project, uv(), "run", "--no-sync", console_script(project), "train")
+    check_docker_context(project)
+    port = _free_port()
+    serve, health = image_commands(project, port)
+    with (
+        tempfile.TemporaryFile(mode="w+") as log,
+        subprocess.Popen(
+            [uv(), "run", "--no-sync", *serve],
+            cwd=project,
+            env=uv_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as server,
+    ):
+        try:
+            _wait_healthy(project, health, server, log)
+            features = _request(f"http://127.0.0.1:{port}/metadata")[1]["features"]
+            # to_json writes NaN as null and numpy numbers as JSON numbers.
+            rows = load_penguins().loc[[0], list(features)].to_json(orient="records")
+            payload = json.loads(rows)[0]
+            status, answer = _request(f"http://127.0.0.1:{port}/predict", payload)
+            assert status == 200, f"/predict answered {status}: {answer}"
+            assert "prediction" in answer and answer["model_version"], answer
+            status, batch = _request(
+                f"http://127.0.0.1:{port}/predict/batch", {"rows": [payload, payload]}
+            )
+            assert status == 200 and len(batch["predictions"]) == 2, batch
+            status, refusal = _request(f"http://127.0.0.1:{port}/predict", {"island": 1})
+            assert status == 422, f"a bad request got {status}, not 422: {refusal}"
+            return answer
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def console_script(project: Path) -> str:
+    """The command the project installs: its distribution name (``uv version`` prints it)."""
+    return run(project, uv(), "version").stdout.split()[0]
+
+
+def _wait_healthy(
+    project: Path, health: list[str], server: subprocess.Popen[str], log: Any
+) -> None:
+    """Poll with the image's own HEALTHCHECK command, as Docker would."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"the service exited ({server.returncode}):\n{log.read()}")
+        probe = subprocess.run(
+            [uv(), "run", "--no-sync", *health], cwd=project, env=uv_env(), capture_output=True
+        )
+        if probe.returncode == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the service did not pass its HEALTHCHECK within 60 s")

@@ -1,5 +1,7 @@
 """The files each maturity level adds to a render, with ``{package}`` for the import name.
 
+CI configuration depends on the ci_provider answer as well, so it is listed apart.
+
 A render at level L must hold exactly the files of levels 0..L: a missing file is a broken
 level, an extra one is either a file of a higher level leaking down or an unlisted file.
 """
@@ -38,13 +40,25 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "tests/test_score.py",
         "tests/test_train.py",
     ),
+    1: (
+        ".dockerignore",
+        ".pre-commit-config.yaml",
+        "Dockerfile",
+        "src/{package}/serve.py",
+        "tests/test_serve.py",
+    ),
+}
+
+CI_FILES: dict[str, tuple[str, ...]] = {
+    "github": (".github/workflows/ci.yml", ".github/workflows/release.yml"),
+    "gitlab": (".gitlab-ci.yml",),
+    "azure": ("azure-pipelines.yml",),
+    "none": (),
 }
 
 
-def expected_files(level: int, package: str) -> set[Path]:
-    return {
-        Path(name.format(package=package))
-        for at, names in LEVEL_FILES.items()
-        if at <= level
-        for name in names
-    }
+def expected_files(level: int, package: str, ci_provider: str = "none") -> set[Path]:
+    names = [name for at, names in LEVEL_FILES.items() if at <= level for name in names]
+    if level >= 1:
+        names.extend(CI_FILES[ci_provider])
+    return {Path(name.format(package=package)) for name in names}

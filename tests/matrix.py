@@ -2,12 +2,15 @@
 
 Pairwise over the level-0 options (python_version x task x dataset x license), plus a long
 project name that pushes generated lines towards the formatter's limit. Each combination
-runs on the interpreter it names.
+runs on the interpreter it names. From level 1 each combination also takes one CI
+provider, so that every provider is rendered and run.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from mlops_ladder.render import answer_rules
 
 CSV = {"dataset": "csv", "csv_path": "data/raw/observations.csv", "target_column": "label"}
 
@@ -41,5 +44,21 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# The CI provider each combination uses from level 1 on.
+CI_PROVIDERS: dict[str, str] = {
+    "py310-classification-sample-mit": "github",
+    "py311-regression-sample-apache": "gitlab",
+    "py312-classification-csv-bsd": "azure",
+    "py313-regression-csv-proprietary-long-name": "none",
+}
+
+# The levels this version of the template builds, each rendered for every combination.
+LEVELS = tuple(range(answer_rules().HIGHEST_BUILT_LEVEL + 1))
+RENDERS = [(name, level) for level in LEVELS for name in sorted(COMBINATIONS)]
+
+
 def answers(name: str, level: int = 0, **overrides: Any) -> dict[str, Any]:
-    return {"maturity_level": level, "initialize_git": False, **COMBINATIONS[name], **overrides}
+    data = {"maturity_level": level, "initialize_git": False, **COMBINATIONS[name]}
+    if level >= 1:
+        data["ci_provider"] = CI_PROVIDERS[name]
+    return {**data, **overrides}

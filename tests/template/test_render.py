@@ -8,15 +8,18 @@ import pytest
 import yaml
 from generated import assert_no_leftover_jinja, assert_same_tree, project_files
 from levels import expected_files
-from matrix import COMBINATIONS, answers
+from matrix import RENDERS, answers
 
 from mlops_ladder.render import cookiecutter_copy, copier_copy
 
 
-@pytest.fixture(scope="module", params=sorted(COMBINATIONS))
+@pytest.fixture(
+    scope="module", params=RENDERS, ids=[f"level{level}-{name}" for name, level in RENDERS]
+)
 def renders(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    data = answers(request.param)
-    base = tmp_path_factory.mktemp(request.param)
+    name, level = request.param
+    data = answers(name, level)
+    base = tmp_path_factory.mktemp(f"level{level}-{name}")
     copied = copier_copy(base / "copier", data)
     cooked = cookiecutter_copy(base / "cookiecutter", data)
     return data, copied, cooked
@@ -30,7 +33,9 @@ def _package(project: Path) -> str:
 def test_tree_is_exactly_the_level_files(renders) -> None:
     data, copied, _ = renders
     actual = set(project_files(copied))
-    expected = expected_files(data["maturity_level"], _package(copied))
+    expected = expected_files(
+        data["maturity_level"], _package(copied), data.get("ci_provider", "none")
+    )
     assert actual == expected, (
         f"missing: {sorted(map(str, expected - actual))}; "
         "unexpected (a higher level's file or an unlisted one): "
@@ -74,3 +79,5 @@ def test_free_text_answers_survive_every_file_format(renders) -> None:
     json.loads((copied / "notebooks" / "01-explore.ipynb").read_text(encoding="utf-8"))
     for source in (copied / "src").rglob("*.py"):
         compile(source.read_text(encoding="utf-8"), str(source), "exec")
+    for config in [*copied.glob("*.yml"), *copied.glob("*.yaml"), *copied.glob(".github/*/*.yml")]:
+        assert isinstance(yaml.safe_load(config.read_text(encoding="utf-8")), dict), config

@@ -4,7 +4,11 @@ import json
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.train import ModelBundle
+from {{ cookiecutter.package_name }}.train import (
+    ModelBundle,
+    fingerprint,
+    train,
+)
 
 
 def test_model_clears_the_quality_floor(bundle: ModelBundle) -> None:
@@ -24,11 +28,19 @@ def test_bundle_records_what_scoring_needs(bundle: ModelBundle, settings: Settin
     assert bundle.target == settings.target
     assert settings.target not in bundle.features
     assert "year" not in bundle.features
+    assert "bill_length_mm" in bundle.numeric_features
+    assert "island" in bundle.features
+    assert "island" not in bundle.numeric_features
+
+
+def test_fingerprint_names_the_training_data(bundle: ModelBundle, penguins) -> None:
+    assert bundle.data_sha256 == fingerprint(penguins)
+    changed = penguins.copy()
+    changed.loc[0, "island"] = "Anvers"
+    assert fingerprint(changed) != bundle.data_sha256
 
 
 def test_training_is_reproducible(bundle: ModelBundle, penguins, settings: Settings) -> None:
-    from {{ cookiecutter.package_name }}.train import train
-
     assert train(penguins, settings).metrics == bundle.metrics
 
 

@@ -1,4 +1,8 @@
+{%- if cookiecutter is at_level(1) -%}
+"""The project's command line: ``train`` a model, ``score`` files or ``serve`` it over HTTP."""
+{%- else -%}
 """The project's command line: ``train`` a model, then ``score`` files with it."""
+{%- endif %}
 
 from __future__ import annotations
 
@@ -67,3 +71,24 @@ def score(
     except DataError as error:
         raise _fail(error) from error
     typer.echo(f"Scored {rows} rows into {output}")
+{%- if cookiecutter is at_level(1) %}
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    model: ModelOption = DEFAULTS.model_path,
+) -> None:
+    """Serve the model over HTTP (/health, /predict, /predict/batch, /metadata, /docs)."""
+    # Imported here so that `train` and `score` do not pay for loading the web stack.
+    import uvicorn
+
+    from {{ cookiecutter.package_name }}.serve import create_app
+
+    try:
+        service = create_app(model)
+    except DataError as error:
+        raise _fail(error) from error
+    uvicorn.run(service, host=host, port=port)
+{%- endif %}

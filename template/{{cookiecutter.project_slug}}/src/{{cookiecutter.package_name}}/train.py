@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +17,33 @@ from sklearn.pipeline import Pipeline
 
 from {{ cookiecutter.package_name }}.config import Settings, Task
 from {{ cookiecutter.package_name }}.data import split_features_target
-from {{ cookiecutter.package_name }}.features import build_preprocessor
+from {{ cookiecutter.package_name }}.features import (
+    build_preprocessor,
+    split_column_types,
+)
 
 
 @dataclass(frozen=True)
 class ModelBundle:
-    """What scoring needs besides the fitted pipeline: which columns, which target."""
+    """The fitted pipeline and what scoring and serving need to know about it."""
 
     pipeline: Pipeline
     features: list[str]
+    # Features read as numbers; every other feature is a category (see features.py).
+    numeric_features: list[str]
     target: str
     task: Task
     metrics: dict[str, float]
+    # Provenance: which data the model learned from, and when.
+    data_sha256: str
+    trained_at: str
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A SHA-256 of the table's values and column names, independent of file format."""
+    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def build_estimator(task: Task, seed: int) -> BaseEstimator:
@@ -71,9 +87,12 @@ def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
     return ModelBundle(
         pipeline=pipeline,
         features=features.columns.tolist(),
+        numeric_features=split_column_types(features)[0],
         target=settings.target,
         task=settings.task,
         metrics=evaluate(pipeline, x_test, y_test, settings.task),
+        data_sha256=fingerprint(frame),
+        trained_at=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
     )
 
 

@@ -1,0 +1,334 @@
+"""Run a rendered project's CI configuration on this machine, step by step.
+
+Each job runs in a fresh copy of the render, the way a CI runner checks out a fresh tree.
+Shell steps (``run:``, ``script:``) execute with the provider's shell rules and the
+variables the config sets. Steps that set up what this machine already has (checkout, a
+Python, uv) map to no-ops; steps this machine cannot run (no container engine, no
+registry credentials) are listed by name in ``NOT_RUN_HERE`` with the reason. Any other
+step that is not a shell step fails the run, so a new kind of step must be classified
+here before the suite passes, and a listed name the config no longer has fails as stale.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from generated import run, uv, uv_env
+
+# Actions, tasks and steps that only prepare what this machine already provides.
+SETUP: dict[str, str] = {
+    "actions/checkout": "the render is the checkout",
+    "actions/setup-python": "uv finds the Python that .python-version names",
+    "astral-sh/setup-uv": "uv is on the PATH",
+    "checkout": "the render is the checkout",
+    "UsePythonVersion@0": "uv finds the Python that .python-version names",
+    "PublishTestResults@2": "uploads the JUnit report to Azure's UI; the tests ran before it",
+    "Install uv": "uv is on the PATH (the step pip-installs it on Azure's agent)",
+}
+
+_NO_ENGINE = (
+    "needs a container engine; the Dockerfile is checked with hadolint and its CMD is "
+    "run directly in the render (tests/template/test_level1.py)"
+)
+_CREDENTIALS = "needs registry credentials and a container engine"
+
+# Steps (GitHub, Azure: "job/step name") and jobs (GitLab: job name) not run here.
+NOT_RUN_HERE: dict[str, dict[str, str]] = {
+    "github": {
+        "image/Build the image": _NO_ENGINE,
+        "image/Smoke-test the image": _NO_ENGINE,
+        "publish/Log in to the registry": _CREDENTIALS,
+        "publish/Build the image": _NO_ENGINE,
+        "publish/Push the image": _CREDENTIALS,
+    },
+    "gitlab": {
+        "build-image": _NO_ENGINE,
+        "release": _CREDENTIALS,
+    },
+    "azure": {
+        "image/Build the image": _NO_ENGINE,
+        "publish/Log in to the registry": _CREDENTIALS,
+        "publish/Build the image": _NO_ENGINE,
+        "publish/Push the image": _CREDENTIALS,
+    },
+}
+
+# Variables whose value belongs to the runner, not the project: the shared uv cache here.
+_RUNNER_OWNED = {"UV_CACHE_DIR"}
+_COPY_IGNORE = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".ruff_cache")
+
+
+@dataclass
+class Step:
+    id: str
+    script: str | None = None
+    action: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Job:
+    name: str
+    steps: list[Step]
+    shell: list[str]
+    needs: list[str] | None = None
+    artifacts: list[str] = field(default_factory=list)
+    # GitLab's unit of naming is the job: a listed job is not run at all.
+    listed_as_job: bool = False
+
+
+@dataclass
+class Outcome:
+    ran: list[str] = field(default_factory=list)
+    setup: list[str] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
+
+
+def _load(path: Path) -> Any:
+    # BaseLoader keeps every scalar a string ("on" stays "on", versions stay "3.10").
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+
+
+def _strings(mapping: Mapping[str, Any] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (mapping or {}).items()}
+
+
+# GitHub Actions ------------------------------------------------------------------------
+_GITHUB_SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+
+
+def github_jobs(project: Path) -> list[Job]:
+    jobs = []
+    for path in sorted((project / ".github" / "workflows").glob("*.yml")):
+        workflow = _load(path)
+        workflow_env = _strings(workflow.get("env"))
+        for name, spec in workflow["jobs"].items():
+            if "uses" in spec:
+                jobs.append(Job(name, [_called_workflow(project, name, spec["uses"])], []))
+                continue
+            steps = []
+            for step in spec["steps"]:
+                step_id = f"{name}/{step['name']}"
+                env = {**workflow_env, **_strings(spec.get("env")), **_strings(step.get("env"))}
+                if "uses" in step:
+                    steps.append(Step(step_id, action=step["uses"].split("@")[0], env=env))
+                else:
+                    steps.append(Step(step_id, script=step["run"], env=env))
+            jobs.append(Job(name, steps, _GITHUB_SHELL))
+    return jobs
+
+
+def _called_workflow(project: Path, job: str, uses: str) -> Step:
+    """A job that calls a workflow of this repository: that workflow runs on its own."""
+    called = re.sub(r"^(\$|\.)/", "", uses)
+    path = project / called
+    assert path.is_file(), f"job {job!r} calls {uses}, which the render does not have"
+    triggers = _load(path)["on"]
+    assert "workflow_call" in triggers, f"job {job!r} calls {uses}, which has no workflow_call"
+    return Step(f"{job}/{uses}", action="workflow")
+
+
+# GitLab CI -----------------------------------------------------------------------------
+_GITLAB_KEYWORDS = {"workflow", "stages", "variables", "default", "include", "image", "cache"}
+
+
+def gitlab_jobs(project: Path) -> list[Job]:
+    config = _load(project / ".gitlab-ci.yml")
+    stages = config.get("stages", ["build", "test", "deploy"])
+    variables = _strings(config.get("variables"))
+    specs = {
+        name: _extended(config, spec)
+        for name, spec in config.items()
+        if name not in _GITLAB_KEYWORDS and not name.startswith(".")
+    }
+    jobs = []
+    for name, spec in sorted(specs.items(), key=lambda item: stages.index(item[1]["stage"])):
+        lines = [*spec.get("before_script", []), *spec["script"]]
+        env = {**variables, **_strings(spec.get("variables"))}
+        # The runner stops a job at the first failing line.
+        job = Job(name, [Step(name, script="\n".join(lines), env=env)], ["bash", "-e"])
+        job.needs = spec.get("needs")
+        job.artifacts = spec.get("artifacts", {}).get("paths", [])
+        job.listed_as_job = True
+        jobs.append(job)
+    return jobs
+
+
+def _extended(config: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    base = config[spec["extends"]] if "extends" in spec else {}
+    return {**base, **spec}
+
+
+# Azure Pipelines -----------------------------------------------------------------------
+_MACRO = re.compile(r"\$\(([A-Za-z_][\w.]*)\)")
+
+
+def azure_jobs(project: Path) -> list[Job]:
+    config = _load(project / "azure-pipelines.yml")
+    variables = _strings(config.get("variables"))
+    # Pipeline variables reach scripts as environment variables, upper-cased, "." -> "_".
+    variable_env = {k.upper().replace(".", "_"): v for k, v in variables.items()}
+
+    def expand(text: str) -> str:
+        # Azure replaces $(name) for defined variables and leaves any other $( ) alone.
+        return _MACRO.sub(lambda m: variables.get(m.group(1), m.group(0)), text)
+
+    jobs = []
+    for stage in config["stages"]:
+        for spec in stage["jobs"]:
+            name = spec["job"]
+            steps = []
+            for step in spec["steps"]:
+                label = step.get("displayName") or step.get("task") or step.get("checkout")
+                step_id = f"{name}/{label}"
+                step_env = {k: expand(v) for k, v in _strings(step.get("env")).items()}
+                env = {**variable_env, **step_env}
+                if "script" in step:
+                    steps.append(Step(step_id, script=expand(step["script"]), env=env))
+                else:
+                    action = step.get("task") or "checkout"
+                    steps.append(Step(step_id, action=action, env=env))
+            # Azure runs a Linux script step with bash, without -e.
+            jobs.append(Job(name, steps, ["bash", "--noprofile", "--norc"]))
+    return jobs
+
+
+JOBS = {"github": github_jobs, "gitlab": gitlab_jobs, "azure": azure_jobs}
+
+
+# Running -------------------------------------------------------------------------------
+def release_tag(project: Path) -> str:
+    """The tag a release of the render's current version is pushed with."""
+    return "v" + run(project, uv(), "version", "--short").stdout.strip()
+
+
+def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
+    """What each provider's runner sets, for a pipeline started by pushing ``tag``."""
+    sha = "0" * 40
+    return {
+        "github": {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REF": f"refs/tags/{tag}",
+            "GITHUB_REF_NAME": tag,
+            "GITHUB_SHA": sha,
+        },
+        "gitlab": {
+            "GITLAB_CI": "true",
+            "CI_COMMIT_TAG": tag,
+            "CI_COMMIT_SHA": sha,
+            "CI_COMMIT_SHORT_SHA": sha[:8],
+            "CI_PROJECT_DIR": str(workdir),
+        },
+        "azure": {
+            "TF_BUILD": "True",
+            "BUILD_SOURCEBRANCH": f"refs/tags/{tag}",
+            "BUILD_SOURCEBRANCHNAME": tag,
+            "BUILD_SOURCEVERSION": sha,
+        },
+    }[provider] | {"CI": "true"}
+
+
+def _expand(value: str, env: Mapping[str, str]) -> str:
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: env.get(m.group(1), m.group(0)), value)
+
+
+def run_ci(project: Path, provider: str, workdir: Path, *, tag: str | None = None) -> Outcome:
+    """Run every job of the render's CI config; AssertionError names the failing step."""
+    listed = NOT_RUN_HERE[provider]
+    tag = tag or release_tag(project)
+    outcome = Outcome()
+    artifacts: dict[str, Path] = {}
+    jobs = JOBS[provider](project)
+    for job in jobs:
+        if job.listed_as_job and job.name in listed:
+            outcome.not_run.append(job.name)
+            continue
+        tree = workdir / job.name
+        shutil.copytree(project, tree, ignore=_COPY_IGNORE, symlinks=True)
+        for source in job.needs if job.needs is not None else list(artifacts):
+            if source in artifacts:
+                shutil.copytree(artifacts[source], tree, dirs_exist_ok=True)
+        for step in job.steps:
+            _run_step(step, job, tree, provider_env(provider, tag, tree), listed, outcome)
+        if job.artifacts:
+            artifacts[job.name] = _collect(tree, job.artifacts, workdir / f"{job.name}.artifacts")
+    seen = set(outcome.not_run)
+    stale = sorted(set(listed) - seen)
+    assert not stale, f"NOT_RUN_HERE lists {stale}, which the {provider} config no longer has"
+    return outcome
+
+
+def _run_step(
+    step: Step,
+    job: Job,
+    tree: Path,
+    runner_env: Mapping[str, str],
+    listed: Mapping[str, str],
+    outcome: Outcome,
+) -> None:
+    if step.id in listed:
+        outcome.not_run.append(step.id)
+        return
+    if step.action is not None:
+        assert step.action in SETUP or step.action == "workflow", (
+            f"step {step.id!r} uses {step.action!r}, which this runner does not know: "
+            "add it to SETUP (if this machine provides what it sets up) or NOT_RUN_HERE"
+        )
+        outcome.setup.append(step.id)
+        return
+    if step.id.split("/")[-1] in SETUP:
+        outcome.setup.append(step.id)
+        return
+    assert step.script is not None
+    env = {**uv_env(), **runner_env}
+    for key, value in step.env.items():
+        assert "${{" not in value, (
+            f"step {step.id!r} needs the expression {value!r}, which only GitHub evaluates: "
+            "list the step in NOT_RUN_HERE or pass the value another way"
+        )
+        if key not in _RUNNER_OWNED:
+            env[key] = _expand(value, env)
+    assert "${{" not in step.script, (
+        f"step {step.id!r} puts an expression in its script (template injection): use env"
+    )
+    result = subprocess.run(
+        [*job.shell, "-c", step.script],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"CI step {step.id!r} failed (exit {result.returncode}):\n$ {step.script}\n"
+        f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+    )
+    outcome.ran.append(step.id)
+
+
+def _collect(tree: Path, paths: list[str], store: Path) -> Path:
+    for relative in paths:
+        source = tree / relative
+        assert source.exists(), f"artifact path {relative!r} was not produced"
+        target = store / relative
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return store
+
+
+def ci_config_files(project: Path) -> Iterator[Path]:
+    yield from sorted((project / ".github" / "workflows").glob("*.yml"))
+    for name in (".gitlab-ci.yml", "azure-pipelines.yml"):
+        if (project / name).is_file():
+            yield project / name

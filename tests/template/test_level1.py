@@ -1,0 +1,52 @@
+"""Level 1 renders: their CI configs lint clean and every CI step runs green here, their
+pre-commit hooks pass, and the image's command serves predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ci_steps import NOT_RUN_HERE, run_ci
+from generated import (
+    check_ci_config,
+    check_generated_project,
+    check_pre_commit,
+    check_service,
+    python_available,
+    run,
+    uv,
+    write_training_csv,
+)
+from matrix import CI_PROVIDERS, answers
+
+from mlops_ladder.render import copier_copy
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", sorted(CI_PROVIDERS), ids=lambda n: f"{CI_PROVIDERS[n]}-{n}")
+def test_level1_ci_hooks_and_service(name: str, tmp_path: Path) -> None:
+    # With git: the first commit carries uv.lock, which `uv sync --locked` in CI needs.
+    data = answers(name, level=1, initialize_git=True)
+    if not python_available(data["python_version"]):
+        pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
+    project = copier_copy(tmp_path / "project", data)
+    assert (project / "uv.lock").is_file()
+    # A CSV project trains on a file the user copies in (it is not committed).
+    write_training_csv(project, data)
+
+    check_ci_config(project)
+    check_pre_commit(project)
+    provider = data["ci_provider"]
+    if provider == "none":
+        check_generated_project(project)
+    else:
+        outcome = run_ci(project, provider, tmp_path / "ci")
+        assert sorted(outcome.not_run) == sorted(NOT_RUN_HERE[provider])
+        commands = " ".join(outcome.ran)
+        for job in ("lint", "test"):
+            assert job in commands, f"no {job} step ran: {outcome.ran}"
+
+    run(project, uv(), "sync", "--locked", "--quiet")
+    answer = check_service(project, data)
+    assert answer["prediction"] is not None
