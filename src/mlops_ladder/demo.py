@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mlops_ladder.render import answer_rules, copier_copy
 
 Step = Callable[[str], None]
 
 
-def _run(project: Path, *command: str) -> str:
+def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    return env
+
+
+def _run(project: Path, *command: str) -> str:
     result = subprocess.run(
-        list(command), cwd=project, env=env, capture_output=True, text=True, check=False
+        list(command), cwd=project, env=_env(), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         raise RuntimeError(
@@ -28,7 +38,7 @@ def _run(project: Path, *command: str) -> str:
 
 
 def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> Path:
-    """Render, install, test, train, score.
+    """Render, install, test, train, score; from level 1, also serve and ask /predict.
 
     ``report`` is told each step as it starts; ``show`` gets the scored CSV at the end.
     """
@@ -56,7 +66,71 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
     report(f"Scoring {rows.relative_to(project)} with the trained model")
     run_in_project("python", "-m", package, "score", str(rows), "--output", str(output))
     show(output)
+    if level >= 1:
+        port = _free_port()
+        report(f"Serving the model on http://127.0.0.1:{port} and asking /predict for one penguin")
+        command = [uv, "run", "--no-sync", "python", "-m", package, "serve", "--port", str(port)]
+
+        def first_penguin(features: list[str]) -> dict[str, Any]:
+            # The project's own environment has the sample; NaN becomes JSON null.
+            code = f"{_PENGUINS}.loc[[0], {features!r}].to_json(orient='records')[1:-1])"
+            return dict(json.loads(run_in_project("python", "-c", code)))
+
+        row, answer = _ask_service(project, command, f"http://127.0.0.1:{port}", first_penguin)
+        report(f"POST /predict {json.dumps(row)}\n  -> {json.dumps(answer)}")
     return project
+
+
+_PENGUINS = "from palmerpenguins import load_penguins; print(load_penguins()"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _ask_service(
+    project: Path,
+    command: list[str],
+    url: str,
+    make_row: Callable[[list[str]], dict[str, Any]],
+) -> tuple[dict[str, Any], Any]:
+    """Start the service, wait for /health, post a row of the model's features to
+    /predict, stop the service. Returns the row and the answer."""
+    with subprocess.Popen(
+        command, cwd=project, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    ) as server:
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if server.poll() is not None:
+                    stderr = server.stderr.read().decode() if server.stderr else ""
+                    raise RuntimeError(f"the service exited:\n{stderr[-3000:]}")
+                try:
+                    urllib.request.urlopen(f"{url}/health", timeout=2).close()
+                    break
+                except OSError as error:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"the service did not answer /health: {error}"
+                        ) from error
+                    time.sleep(0.5)
+            with urllib.request.urlopen(f"{url}/metadata", timeout=10) as response:
+                row = make_row(list(json.loads(response.read())["features"]))
+            request = urllib.request.Request(
+                f"{url}/predict",
+                data=json.dumps(row).encode(),
+                headers={"content-type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return row, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                raise RuntimeError(f"/predict answered {error.code}: {error.read()!r}") from error
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _package(project: Path) -> str:

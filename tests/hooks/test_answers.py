@@ -110,3 +110,36 @@ def test_at_level_reads_copier_and_cookiecutter_values() -> None:
     assert answers.at_level({"maturity_level": 2}, 1)
     assert answers.at_level({"maturity_level": "2"}, 2)
     assert not answers.at_level({"maturity_level": "0"}, 1)
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["ghcr.io/team/penguin-model", "registry.example.com:5000/a/b/c", "x.azurecr.io/model_v2"],
+)
+def test_good_images(image: str) -> None:
+    assert answers.check_container_image(image) is None
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["penguin-model", "team/penguin-model", "ghcr.io/Team/model", "ghcr.io/team/model:1.0", ""],
+)
+def test_bad_images_are_refused(image: str) -> None:
+    assert "is not an image name" in (answers.check_container_image(image) or "")
+
+
+def test_default_image_follows_the_ci_provider() -> None:
+    image = answers.default_image
+    assert (
+        image("github", "O'Brien & Sons", "Penguin-Model") == "ghcr.io/o-brien-sons/penguin-model"
+    )
+    assert image("gitlab", "Data Team", "p") == "registry.gitlab.com/data-team/p"
+    assert image("azure", "Data Team", "p") == "datateam.azurecr.io/p"
+    for provider in answers.CI_PROVIDERS:
+        assert answers.check_container_image(image(provider, "Data Team", "p.q_r")) is None
+
+
+def test_ci_needs_level_1_and_the_provider() -> None:
+    assert answers.ci({"maturity_level": "1", "ci_provider": "gitlab"}, "gitlab")
+    assert not answers.ci({"maturity_level": "1", "ci_provider": "gitlab"}, "github")
+    assert not answers.ci({"maturity_level": "0", "ci_provider": "github"}, "github")

@@ -63,3 +63,25 @@ def test_no_git_when_not_asked(tmp_path: Path) -> None:
     project = copier_copy(tmp_path / "out", answers("py311-regression-sample-apache"))
     assert not (project / ".git").exists()
     assert not (project / "uv.lock").exists()
+
+
+@pytest.mark.parametrize(("provider", "kept"), [("github", True), ("gitlab", False)])
+def test_workflow_folders_only_for_github(provider: str, kept: bool, tmp_path: Path) -> None:
+    data = answers("py311-regression-sample-apache", level=1, ci_provider=provider)
+    project = copier_copy(tmp_path / "out", data)
+    assert (project / ".github" / "workflows").is_dir() is kept
+    assert (project / ".github").exists() is kept
+
+
+def test_a_users_file_keeps_its_folder(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "CODEOWNERS").write_text("* @team\n")
+    sys.path.insert(0, str(template_root() / "hooks"))
+    try:
+        from post_gen import prune_empty_folders
+    finally:
+        sys.path.pop(0)
+    prune_empty_folders(project)
+    assert not (project / ".github" / "workflows").exists()
+    assert (project / ".github" / "CODEOWNERS").is_file()

@@ -52,6 +52,11 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
         "Invalid choice for 'ci_provider'",
         "travis provided for choice variable ci_provider",
     ),
+    "bad-image": (
+        {"maturity_level": "1", "container_image": "Penguins:latest"},
+        "container_image 'Penguins:latest' is not an image name",
+        "container_image 'Penguins:latest' is not an image name",
+    ),
     "csv-without-target": (
         {"dataset": "csv", "csv_path": "data/raw/x.csv", "target_column": ""},
         "target_column must not be empty when dataset is 'csv'",

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from generated import assert_no_leftover_jinja, assert_same_tree, check_generated_project
+from ci_steps import run_ci
+from generated import (
+    assert_no_leftover_jinja,
+    assert_same_tree,
+    check_ci_config,
+    check_docker_context,
+    check_generated_project,
+    check_pre_commit,
+    image_commands,
+)
 from matrix import answers
 
 from mlops_ladder.render import copier_copy
@@ -52,3 +63,143 @@ def test_a_lint_error_fails_the_suite(project: Path) -> None:
     module.write_text(module.read_text() + "\nimport os\n")
     with pytest.raises(AssertionError, match="ruff check"):
         check_generated_project(project)
+
+
+# Level 1: the CI runner, the CI linters, the hooks and the service checks -------------------
+def _workflow(root: Path, steps: str) -> Path:
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n" + steps
+    )
+    return root
+
+
+def test_a_failing_ci_step_fails_the_run(tmp_path: Path) -> None:
+    steps = (
+        "      - name: Check out\n        uses: actions/checkout@v4\n"
+        "      - name: Works\n        run: echo fine\n"
+        "      - name: Breaks\n        run: |\n          false\n          echo never\n"
+    )
+    project = _workflow(tmp_path / "p", steps)
+    with pytest.raises(AssertionError, match="CI step 'build/Breaks' failed"):
+        run_ci(project, "github", tmp_path / "ci", tag="v0.1.0")
+
+
+def test_an_unclassified_action_fails_the_run(tmp_path: Path) -> None:
+    steps = "      - name: Deploy\n        uses: someone/deploy@v1\n"
+    project = _workflow(tmp_path / "p", steps)
+    with pytest.raises(AssertionError, match="does not know"):
+        run_ci(project, "github", tmp_path / "ci", tag="v0.1.0")
+
+
+def test_an_expression_in_a_script_fails_the_run(tmp_path: Path) -> None:
+    steps = "      - name: Greet\n        run: echo ${{ github.event.pull_request.title }}\n"
+    project = _workflow(tmp_path / "p", steps)
+    with pytest.raises(AssertionError, match="template injection"):
+        run_ci(project, "github", tmp_path / "ci", tag="v0.1.0")
+
+
+def test_a_listed_step_the_config_lost_is_stale(tmp_path: Path) -> None:
+    project = _workflow(tmp_path / "p", "      - name: Works\n        run: echo fine\n")
+    with pytest.raises(AssertionError, match="does not have"):
+        run_ci(project, "github", tmp_path / "ci", tag="v0.1.0")
+
+
+def test_gitlab_stops_a_job_at_its_first_failing_line(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / ".gitlab-ci.yml").write_text(
+        "stages: [check]\ncheck:\n  stage: check\n  script:\n    - 'false'\n    - 'true'\n"
+    )
+    with pytest.raises(AssertionError, match="CI step 'check' failed"):
+        run_ci(project, "gitlab", tmp_path / "ci", tag="v0.1.0")
+
+
+@pytest.fixture
+def level1(tmp_path: Path) -> Callable[[str], Path]:
+    def render(provider: str) -> Path:
+        data = answers("py311-regression-sample-apache", level=1, ci_provider=provider)
+        return copier_copy(tmp_path / provider, data)
+
+    return render
+
+
+def test_a_workflow_lint_error_fails_the_suite(level1: Callable[[str], Path]) -> None:
+    project = level1("github")
+    check_ci_config(project)
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    injected = "      - name: Greet\n        run: echo ${{ github.event.pull_request.title }}\n"
+    workflow.write_text(workflow.read_text() + injected)
+    with pytest.raises(AssertionError, match=r"zizmor|actionlint"):
+        check_ci_config(project)
+
+
+@pytest.mark.parametrize("provider", ["gitlab", "azure"])
+def test_a_schema_error_fails_the_suite(level1: Callable[[str], Path], provider: str) -> None:
+    project = level1(provider)
+    check_ci_config(project)
+    (config,) = [p for p in project.glob("*.yml") if p.name != ".copier-answers.yml"]
+    config.write_text(config.read_text() + "\nunknown_top_level_key: {script: 42, stage: [1]}\n")
+    with pytest.raises(AssertionError, match="check-jsonschema"):
+        check_ci_config(project)
+
+
+def test_a_dockerfile_lint_error_fails_the_suite(level1: Callable[[str], Path]) -> None:
+    project = level1("none")
+    dockerfile = project / "Dockerfile"
+    text = re.sub(
+        r"^FROM python:\S+ AS build",
+        "FROM python:latest AS build",
+        dockerfile.read_text(),
+        flags=re.M,
+    )
+    assert "python:latest" in text
+    dockerfile.write_text(text)
+    with pytest.raises(AssertionError, match="hadolint"):
+        check_ci_config(project)
+
+
+def test_an_image_missing_its_model_fails_the_suite(level1: Callable[[str], Path]) -> None:
+    project = level1("none")
+    (project / "uv.lock").write_text("")  # written by `uv lock` in a real project
+    (project / "models" / "model.joblib").write_bytes(b"model")
+    check_docker_context(project)
+    ignore = project / ".dockerignore"
+    ignore.write_text(ignore.read_text().replace("!models/model.joblib\n", ""))
+    with pytest.raises(AssertionError, match=r"models/model.joblib, which .dockerignore"):
+        check_docker_context(project)
+    (project / "models" / "model.joblib").unlink()
+    with pytest.raises(AssertionError, match="which is missing"):
+        check_docker_context(project)
+
+
+def test_an_image_command_without_a_port_fails_the_suite(level1: Callable[[str], Path]) -> None:
+    project = level1("none")
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace(', "--port", "8000"', ""))
+    with pytest.raises(AssertionError, match="sets no --port"):
+        image_commands(project, 8123)
+
+
+@pytest.mark.slow
+def test_a_rejected_hunk_file_fails_pre_commit(level1: Callable[[str], Path]) -> None:
+    project = level1("none")
+    (project / "Makefile.rej").write_text("@@ -1 +1 @@\n-old\n+new\n")
+    with pytest.raises(AssertionError, match=r"no \.rej files"):
+        check_pre_commit(project)
+
+
+@pytest.mark.slow
+def test_a_failing_test_fails_the_ci_run(tmp_path: Path) -> None:
+    data = answers("py311-regression-sample-apache", level=1, initialize_git=True)
+    project = copier_copy(tmp_path / "project", {**data, "ci_provider": "github"})
+    (project / "tests" / "test_planted.py").write_text("def test_planted():\n    assert 1 == 2\n")
+    with pytest.raises(AssertionError, match="'test/Run the tests with coverage' failed"):
+        run_ci(project, "github", tmp_path / "ci", only={"test"})
+
+
+def test_a_tag_that_is_not_the_version_fails_the_release(level1: Callable[[str], Path]) -> None:
+    project = level1("github")
+    with pytest.raises(AssertionError, match="does not match the version"):
+        run_ci(project, "github", project.parent / "ci", tag="v9.9.9", only={"publish"})
