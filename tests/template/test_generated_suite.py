@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from ci_steps import run_ci
 from generated import (
     assert_same_tree,
     check_generated_project,
+    check_pre_commit,
     python_available,
     run,
     uv,
+    write_training_csv,
 )
 from matrix import COMBINATIONS, answers
 
@@ -36,12 +39,7 @@ def test_generated_project_passes_its_own_checks(name: str, tmp_path: Path) -> N
 
     # The documented commands, as a user types them after `make install`, on the data the
     # project was generated for: the sample, or a CSV at csv_path with target_column.
-    penguins = "from palmerpenguins import load_penguins; frame = load_penguins()"
-    if data.get("dataset") == "csv":
-        sample_target = "species" if data["task"] == "classification" else "body_mass_g"
-        rename = f"frame = frame.rename(columns={{{sample_target!r}: {data['target_column']!r}}})"
-        write = f"frame.to_csv({data['csv_path']!r}, index=False)"
-        run(project, uv(), "run", "--no-sync", "python", "-c", f"{penguins}; {rename}; {write}")
+    write_training_csv(project, data)
     run(project, "make", "train")
     run(
         project,
@@ -50,7 +48,7 @@ def test_generated_project_passes_its_own_checks(name: str, tmp_path: Path) -> N
         "--no-sync",
         "python",
         "-c",
-        f"{penguins}; frame.to_csv('rows.csv', index=False)",
+        "from palmerpenguins import load_penguins; load_penguins().to_csv('rows.csv', index=False)",
     )
     run(project, "make", "score", "INPUT=rows.csv")
     assert (project / "data" / "processed" / "predictions.csv").is_file()
@@ -58,8 +56,9 @@ def test_generated_project_passes_its_own_checks(name: str, tmp_path: Path) -> N
 
 
 def test_documented_commands(tmp_path: Path) -> None:
-    """README's promise: `copier copy --trust --defaults -d maturity_level=0 . out` and the
-    Cookiecutter command give the same committed repo, and `uv sync && uv run pytest` pass."""
+    """README's promise: `copier copy --trust --defaults -d maturity_level=1 . out` and the
+    Cookiecutter command give the same committed repo; its tests, lint, hooks and every
+    step of its (GitHub) CI pass."""
     copier_out = tmp_path / "out"
     subprocess.run(
         [
@@ -70,7 +69,7 @@ def test_documented_commands(tmp_path: Path) -> None:
             "--vcs-ref",
             "HEAD",
             "-d",
-            "maturity_level=0",
+            "maturity_level=1",
             str(template_root()),
             str(copier_out),
         ],
@@ -88,7 +87,7 @@ def test_documented_commands(tmp_path: Path) -> None:
             "--output-dir",
             str(cookiecutter_out),
             str(template_root()),
-            "maturity_level=0",
+            "maturity_level=1",
         ],
         check=True,
         capture_output=True,
@@ -106,3 +105,6 @@ def test_documented_commands(tmp_path: Path) -> None:
     run(copier_out, uv(), "sync", "--locked", "--quiet")
     run(copier_out, uv(), "run", "--no-sync", "pytest", "-q")
     run(copier_out, uv(), "run", "--no-sync", "ruff", "check", ".")
+    check_pre_commit(copier_out)
+    outcome = run_ci(copier_out, "github", tmp_path / "ci")
+    assert "test/Run the tests with coverage" in outcome.ran
