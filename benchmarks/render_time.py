@@ -1,4 +1,4 @@
-"""Render time of a level-0 project: Copier and Cookiecutter, against Copier's floor.
+"""Render time per level: Copier and Cookiecutter, against Copier's floor.
 
 The floor is a one-file, one-question Copier template in a git repository, rendered the
 same way: what any Copier template costs before its own content. Each figure is the
@@ -19,13 +19,13 @@ from pathlib import Path
 
 from mlops_ladder.render import (
     COOKIECUTTER_DIRECTORY,
+    answer_rules,
     cookiecutter_copy,
     copier_copy,
     template_root,
 )
 
 BIN = Path(sys.executable).parent
-ANSWERS = {"maturity_level": 0, "initialize_git": False}
 
 
 def _floor_template(root: Path) -> Path:
@@ -58,27 +58,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    data = [item for key, value in ANSWERS.items() for item in ("-d", f"{key}={value}")]
     copier = [str(BIN / "copier"), "copy", "-q", "--trust", "--defaults", "--vcs-ref", "HEAD"]
     cookiecutter = [str(BIN / "cookiecutter"), "--no-input", "--directory", COOKIECUTTER_DIRECTORY]
     source = str(template_root())
     with tempfile.TemporaryDirectory() as root:
         floor = str(_floor_template(Path(root)))
-        rows = {
+        rows: dict[str, Callable[[Path], object]] = {
             "Copier floor (1 file), CLI": lambda d: _cli(*copier, floor, str(d / "p")),
-            "mlops-ladder level 0, Copier CLI": lambda d: _cli(
-                *copier, *data, source, str(d / "p")
-            ),
-            "mlops-ladder level 0, Cookiecutter CLI": lambda d: _cli(
-                *cookiecutter, "-o", str(d), source, *(f"{k}={v}" for k, v in ANSWERS.items())
-            ),
             "Copier floor (1 file), API": lambda d: _api_floor(floor, d / "p"),
-            "mlops-ladder level 0, Copier API": lambda d: copier_copy(d / "p", ANSWERS),
-            "mlops-ladder level 0, Cookiecutter API": lambda d: cookiecutter_copy(d, ANSWERS),
         }
+        for level in range(answer_rules().HIGHEST_BUILT_LEVEL + 1):
+            rows.update(_level_rows(level, copier, cookiecutter, source))
         print(f"| render (median of {args.repeat}) | seconds |\n|---|---|")
         for name, render in rows.items():
             print(f"| {name} | {_median_seconds(render, args.repeat):.3f} |", flush=True)
+
+
+def _level_rows(
+    level: int, copier: list[str], cookiecutter: list[str], source: str
+) -> dict[str, Callable[[Path], object]]:
+    answers = {"maturity_level": level, "initialize_git": False}
+    data = [item for key, value in answers.items() for item in ("-d", f"{key}={value}")]
+    pairs = [f"{key}={value}" for key, value in answers.items()]
+    return {
+        f"mlops-ladder level {level}, Copier CLI": lambda d: _cli(
+            *copier, *data, source, str(d / "p")
+        ),
+        f"mlops-ladder level {level}, Cookiecutter CLI": lambda d: _cli(
+            *cookiecutter, "-o", str(d), source, *pairs
+        ),
+        f"mlops-ladder level {level}, Copier API": lambda d: copier_copy(d / "p", answers),
+        f"mlops-ladder level {level}, Cookiecutter API": lambda d: cookiecutter_copy(d, answers),
+    }
 
 
 def _api_floor(template: str, destination: Path) -> None:

@@ -1,0 +1,100 @@
+"""Latency of a rendered level-1 scoring service: /predict and /predict/batch against /health.
+
+/health does no model work, so it is the floor of the HTTP stack (uvicorn, FastAPI, one
+local connection); the difference is what validation and the model cost per request.
+Renders a level-1 project (default answers), installs it, trains, starts `serve` on a free
+port and times sequential requests from one client. Run:
+    uv run python benchmarks/service_latency.py --requests 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from mlops_ladder.render import copier_copy
+
+
+def _call(url: str, body: Any = None) -> None:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+def _timings(url: str, body: Any, requests: int) -> tuple[float, float]:
+    """Median and 95th percentile in milliseconds, after 20 warm-up requests."""
+    for _ in range(20):
+        _call(url, body)
+    samples = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        _call(url, body)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), statistics.quantiles(samples, n=20)[18]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=1000, help="rows per /predict/batch")
+    args = parser.parse_args()
+    uv = shutil.which("uv")
+    assert uv, "uv must be on the PATH"
+    with tempfile.TemporaryDirectory() as scratch:
+        project = copier_copy(Path(scratch) / "p", {"maturity_level": 1})
+        subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, check=True)
+        run = [uv, "run", "--no-sync"]
+        subprocess.run([*run, "penguin-model", "train"], cwd=project, check=True, stdout=-3)
+        row_code = (
+            "from palmerpenguins import load_penguins; "
+            "print(load_penguins().drop(columns=['species', 'year'])"
+            ".loc[[0]].to_json(orient='records')[1:-1])"
+        )
+        row = json.loads(
+            subprocess.run(
+                [*run, "python", "-c", row_code], cwd=project, check=True, capture_output=True
+            ).stdout
+        )
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        serve = [*run, "penguin-model", "serve", "--port", str(port)]
+        with subprocess.Popen(serve, cwd=project, stdout=-3, stderr=-3) as server:
+            try:
+                base = f"http://127.0.0.1:{port}"
+                for _ in range(120):
+                    try:
+                        _call(f"{base}/health")
+                        break
+                    except OSError:
+                        time.sleep(0.5)
+                cases = {
+                    "GET /health": (f"{base}/health", None),
+                    "POST /predict (1 row)": (f"{base}/predict", row),
+                    f"POST /predict/batch ({args.batch} rows)": (
+                        f"{base}/predict/batch",
+                        {"rows": [row] * args.batch},
+                    ),
+                }
+                print(f"| request ({args.requests} sequential) | median ms | p95 ms |")
+                print("|---|---|---|")
+                for name, (url, body) in cases.items():
+                    median, p95 = _timings(url, body, args.requests)
+                    print(f"| {name} | {median:.2f} | {p95:.2f} |", flush=True)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
