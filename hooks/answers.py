@@ -10,6 +10,7 @@ to type instead. That sentence is what the user reads under either engine.
 from __future__ import annotations
 
 import keyword
+import os
 import re
 import sys
 import unicodedata
@@ -27,6 +28,11 @@ LEVEL_NAMES: dict[int, str] = {
 # Levels whose features this version of the template generates. Offering a level that
 # renders nothing of its own would be a lie in the generated README, so it is refused.
 HIGHEST_BUILT_LEVEL = 1
+# The level under construction. Users are refused it like any unbuilt level; the
+# generator's own tests render it by setting MLOPS_LADDER_PREVIEW to its number, so that
+# its files are developed and tested on main before the level is offered.
+PREVIEW_LEVEL = 2
+PREVIEW_VARIABLE = "MLOPS_LADDER_PREVIEW"
 
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
@@ -142,11 +148,18 @@ def _check_choice(question: str, value: Any, choices: tuple[str, ...]) -> str | 
     return None
 
 
+def highest_level() -> int:
+    """The highest level a render may take: the built ones, or the preview when asked for."""
+    if os.environ.get(PREVIEW_VARIABLE) == str(PREVIEW_LEVEL):
+        return PREVIEW_LEVEL
+    return HIGHEST_BUILT_LEVEL
+
+
 def check_maturity_level(value: Any) -> str | None:
     level = _as_int(value)
     if level not in LEVEL_NAMES:
         return f"maturity_level {value!r} does not exist: the MLOps maturity model has levels 0-4."
-    if level > HIGHEST_BUILT_LEVEL:
+    if level > highest_level():
         available = "0" if HIGHEST_BUILT_LEVEL == 0 else f"0 to {HIGHEST_BUILT_LEVEL}"
         return (
             f"maturity_level {level} ({LEVEL_NAMES[level]}) is not built in this version of "
@@ -192,6 +205,37 @@ def default_image(ci_provider: Any, author_name: Any, project_slug: Any) -> str:
     return f"{registry}/{team}/{name}"
 
 
+# DVC remote URL schemes, and the dvc extra each needs.
+REMOTE_EXTRAS = {"s3": "s3", "azure": "azure", "gs": "gs"}
+
+
+def check_dvc_remote(value: Any) -> str | None:
+    text = str(value).strip()
+    scheme, separator, _ = text.partition("://")
+    if not text:
+        return "dvc_remote must not be empty: give a folder, or an s3://, azure:// or gs:// URL."
+    if separator and scheme not in REMOTE_EXTRAS:
+        return (
+            f"dvc_remote {text!r} uses the scheme {scheme!r}: use a folder path or an "
+            "s3://, azure:// or gs:// URL."
+        )
+    return None
+
+
+def dvc_remote_url(value: Any) -> str:
+    """The remote's URL as .dvc/config needs it: a relative folder is relative to .dvc/."""
+    text = str(value).strip()
+    if "://" in text or text.startswith("/"):
+        return text
+    return f"../{text}"
+
+
+def dvc_extra(value: Any) -> str:
+    """The dvc extra a remote needs ('s3', 'azure', 'gs'), or '' for a folder."""
+    scheme, separator, _ = str(value).strip().partition("://")
+    return REMOTE_EXTRAS.get(scheme, "") if separator else ""
+
+
 def check_dataset(value: Any) -> str | None:
     return _check_choice("dataset", value, DATASETS)
 
@@ -235,6 +279,7 @@ SINGLE_CHECKS = {
     "task": check_task,
     "ci_provider": check_ci_provider,
     "container_image": check_container_image,
+    "dvc_remote": check_dvc_remote,
     "dataset": check_dataset,
 }
 

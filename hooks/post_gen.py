@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 FIRST_COMMIT_MESSAGE = "Initial commit from mlops-ladder"
-# Template folders whose files all depend on an answer, deepest first.
-CONDITIONAL_FOLDERS = (".github/workflows", ".github")
+# Template folders whose files all depend on an answer (glob patterns), deepest first.
+CONDITIONAL_FOLDERS = (".github/workflows", ".github", "conf/*", "conf", "src/*/pipeline")
 
 
 def _git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -62,11 +62,11 @@ def init_repository(project: Path, author_name: str, author_email: str) -> None:
 
 
 def prune_empty_folders(project: Path) -> None:
-    for folder in CONDITIONAL_FOLDERS:
-        path = project / folder
-        # Only an empty folder goes: one holding a file of the user's is theirs.
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    for pattern in CONDITIONAL_FOLDERS:
+        for path in sorted(project.glob(pattern)):
+            # Only an empty folder goes: one holding a file of the user's is theirs.
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,33 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "src/{package}/serve.py",
         "tests/test_serve.py",
     ),
+    2: (
+        ".dvc/.gitignore",
+        ".dvc/config",
+        ".dvcignore",
+        "conf/config.yaml",
+        "conf/data/default.yaml",
+        "conf/model/hist_gradient_boosting.yaml",
+        "conf/model/linear.yaml",
+        "conf/model/random_forest.yaml",
+        "conf/train/default.yaml",
+        "dvc.yaml",
+        "params.yaml",
+        "src/{package}/pipeline/__init__.py",
+        "src/{package}/pipeline/__main__.py",
+        "src/{package}/pipeline/evaluate.py",
+        "src/{package}/pipeline/experiment.py",
+        "src/{package}/pipeline/paths.py",
+        "src/{package}/pipeline/prepare.py",
+        "src/{package}/pipeline/schema.py",
+        "src/{package}/pipeline/train.py",
+        "src/{package}/pipeline/validate.py",
+        "tests/test_pipeline.py",
+    ),
 }
+
+# Files that depend on the dataset answer as well, from the level given.
+SAMPLE_FILES: dict[int, tuple[str, ...]] = {2: ("src/{package}/pipeline/ingest.py",)}
 
 CI_FILES: dict[str, tuple[str, ...]] = {
     "github": (".github/workflows/ci.yml", ".github/workflows/release.yml"),
@@ -57,8 +83,12 @@ CI_FILES: dict[str, tuple[str, ...]] = {
 }
 
 
-def expected_files(level: int, package: str, ci_provider: str = "none") -> set[Path]:
+def expected_files(
+    level: int, package: str, ci_provider: str = "none", dataset: str = "sample"
+) -> set[Path]:
     names = [name for at, names in LEVEL_FILES.items() if at <= level for name in names]
     if level >= 1:
         names.extend(CI_FILES[ci_provider])
+    if dataset == "sample":
+        names.extend(name for at, more in SAMPLE_FILES.items() if at <= level for name in more)
     return {Path(name.format(package=package)) for name in names}

@@ -143,3 +143,12 @@ def test_ci_needs_level_1_and_the_provider() -> None:
     assert answers.ci({"maturity_level": "1", "ci_provider": "gitlab"}, "gitlab")
     assert not answers.ci({"maturity_level": "1", "ci_provider": "gitlab"}, "github")
     assert not answers.ci({"maturity_level": "0", "ci_provider": "github"}, "github")
+
+
+def test_the_preview_level_renders_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    preview = answers.PREVIEW_LEVEL
+    assert preview == answers.HIGHEST_BUILT_LEVEL + 1
+    assert "not built" in answers.check_maturity_level(preview)
+    monkeypatch.setenv(answers.PREVIEW_VARIABLE, str(preview))
+    assert answers.check_maturity_level(preview) is None
+    assert "not built" in answers.check_maturity_level(preview + 1)

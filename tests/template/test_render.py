@@ -8,20 +8,27 @@ import pytest
 import yaml
 from generated import assert_no_leftover_jinja, assert_same_tree, project_files
 from levels import expected_files
-from matrix import RENDERS, answers
+from matrix import PREVIEW_LEVEL, PREVIEW_RENDERS, RENDERS, answers
 
-from mlops_ladder.render import cookiecutter_copy, copier_copy
+from mlops_ladder.render import answer_rules, cookiecutter_copy, copier_copy
+
+ALL_RENDERS = RENDERS + PREVIEW_RENDERS
 
 
 @pytest.fixture(
-    scope="module", params=RENDERS, ids=[f"level{level}-{name}" for name, level in RENDERS]
+    scope="module",
+    params=ALL_RENDERS,
+    ids=[f"level{level}-{name}" for name, level in ALL_RENDERS],
 )
 def renders(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     name, level = request.param
     data = answers(name, level)
     base = tmp_path_factory.mktemp(f"level{level}-{name}")
-    copied = copier_copy(base / "copier", data)
-    cooked = cookiecutter_copy(base / "cookiecutter", data)
+    with pytest.MonkeyPatch.context() as patch:
+        if level == PREVIEW_LEVEL:
+            patch.setenv(answer_rules().PREVIEW_VARIABLE, str(level))
+        copied = copier_copy(base / "copier", data)
+        cooked = cookiecutter_copy(base / "cookiecutter", data)
     return data, copied, cooked
 
 
@@ -34,7 +41,10 @@ def test_tree_is_exactly_the_level_files(renders) -> None:
     data, copied, _ = renders
     actual = set(project_files(copied))
     expected = expected_files(
-        data["maturity_level"], _package(copied), data.get("ci_provider", "none")
+        data["maturity_level"],
+        _package(copied),
+        data.get("ci_provider", "none"),
+        data.get("dataset", "sample"),
     )
     assert actual == expected, (
         f"missing: {sorted(map(str, expected - actual))}; "
