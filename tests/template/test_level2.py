@@ -1,0 +1,99 @@
+"""Level 2 renders (the preview level): the DVC pipeline reproduces, experiments are
+recorded, an edit in conf/ reaches the next run, and data and model round-trip through
+the default remote into a fresh clone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from generated import (
+    check_generated_project,
+    check_pre_commit,
+    python_available,
+    run,
+    uv,
+    write_training_csv,
+)
+from matrix import PREVIEW_LEVEL, answers
+
+from mlops_ladder.render import answer_rules, copier_copy
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(PREVIEW_LEVEL))
+
+
+def _dvc(project: Path, *arguments: str) -> str:
+    return run(project, uv(), "run", "--no-sync", "dvc", *arguments).stdout
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _experiments(project: Path) -> list[dict]:
+    """The recorded experiments of the baseline commit, from `dvc exp show --json`."""
+    rows = json.loads(_dvc(project, "exp", "show", "--json"))
+    (baseline,) = [row for row in rows if row["rev"] != "workspace"]
+    return [rev for exp in baseline.get("experiments") or [] for rev in exp["revs"]]
+
+
+@pytest.mark.parametrize("name", ["py311-regression-sample-apache", "py312-classification-csv-bsd"])
+def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -> None:
+    data = answers(name, level=PREVIEW_LEVEL, initialize_git=True)
+    if not python_available(data["python_version"]):
+        pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
+    project = copier_copy(tmp_path / "project", data)
+    check_generated_project(project)
+    check_pre_commit(project)
+
+    if data.get("dataset") == "csv":
+        # The user's step for their own table: copy it in, let DVC track it.
+        write_training_csv(project, data)
+        _dvc(project, "add", data["csv_path"])
+    _dvc(project, "exp", "run")
+    assert (project / "models" / "model.joblib").is_file()
+    baseline = json.loads((project / "dvclive" / "metrics.json").read_text())
+    metrics = _dvc(project, "metrics", "show")
+    assert str(round(next(iter(baseline.values())), 5))[:4] in metrics
+
+    _dvc(project, "exp", "run", "-S", "model=random_forest", "-S", "model.n_estimators=50")
+    models = {
+        # rev data -> params files -> params.yaml's content -> the model group
+        exp["data"]["params"]["params.yaml"]["data"]["model"]["_target_"]
+        for exp in _experiments(project)
+    }
+    assert any("RandomForest" in model for model in models), models
+    assert len(_experiments(project)) == 2
+
+    # An edit in conf/ reaches the next documented run (`dvc exp run` recomposes params.yaml).
+    train_conf = project / "conf" / "train" / "default.yaml"
+    train_conf.write_text(train_conf.read_text().replace("test_size: 0.2", "test_size: 0.3"))
+    _dvc(project, "exp", "run")
+    assert yaml.safe_load((project / "params.yaml").read_text())["train"]["test_size"] == 0.3
+    rows = json.loads((project / "dvclive" / "metrics.json").read_text())["n_test_rows"]
+    assert rows > baseline["n_test_rows"]
+
+    # Commit the run, push data and model, and restore both in a fresh clone.
+    run(project, "git", "add", "--all")
+    run(project, "git", "commit", "--quiet", "-m", "Train with a 30% test part")
+    _dvc(project, "push")
+    raw = project / data.get("csv_path", "data/raw/penguins.csv")
+    model = project / "models" / "model.joblib"
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "--quiet", str(project), str(clone))
+    # The remote's folder is relative to the repository: a clone beside it shares it.
+    remote = project.parent / "dvc-storage"
+    assert remote.is_dir() and any(remote.rglob("*")), "dvc push wrote nothing to the remote"
+    run(clone, uv(), "sync", "--locked", "--quiet")
+    _dvc(clone, "pull")
+    assert _md5(clone / raw.relative_to(project)) == _md5(raw)
+    assert _md5(clone / "models" / "model.joblib") == _md5(model)
+    assert "up to date" in _dvc(clone, "status").lower()
