@@ -236,6 +236,11 @@ def dvc_extra(value: Any) -> str:
     return REMOTE_EXTRAS.get(scheme, "") if separator else ""
 
 
+def artifact_name(project_slug: Any) -> str:
+    """The model's name in the registry: DVC artifact names are lowercase, digits and '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", str(project_slug).lower()).strip("-")
+
+
 def check_dataset(value: Any) -> str | None:
     return _check_choice("dataset", value, DATASETS)
 

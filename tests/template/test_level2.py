@@ -97,3 +97,12 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     assert _md5(clone / raw.relative_to(project)) == _md5(raw)
     assert _md5(clone / "models" / "model.joblib") == _md5(model)
     assert "up to date" in _dvc(clone, "status").lower()
+
+    # The registry: a version and a stage as git tags, read back by GTO.
+    rules = answer_rules()
+    artifact = rules.artifact_name(rules.dist_name(data.get("project_name", "Penguin Model")))
+    gto = [uv(), "run", "--no-sync", "gto"]
+    run(project, *gto, "register", artifact, "--version", "v0.1.0")
+    run(project, *gto, "assign", artifact, "--version", "v0.1.0", "--stage", "prod")
+    shown = run(project, *gto, "show").stdout
+    assert artifact in shown and "v0.1.0" in shown
