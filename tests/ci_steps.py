@@ -210,7 +210,8 @@ def release_tag(project: Path) -> str:
 
 
 def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
-    """What each provider's runner sets, for a pipeline started by pushing ``tag``."""
+    """What each provider's runner sets. One run plays every event the configs react to:
+    a push of ``tag`` (releases) and a pull/merge request into main (training checks)."""
     sha = "0" * 40
     return {
         "github": {
@@ -218,6 +219,8 @@ def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
             "GITHUB_REF": f"refs/tags/{tag}",
             "GITHUB_REF_NAME": tag,
             "GITHUB_SHA": sha,
+            "GITHUB_BASE_REF": "main",
+            "GITHUB_STEP_SUMMARY": str(workdir / ".step-summary.md"),
         },
         "gitlab": {
             "GITLAB_CI": "true",
@@ -225,14 +228,26 @@ def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
             "CI_COMMIT_SHA": sha,
             "CI_COMMIT_SHORT_SHA": sha[:8],
             "CI_PROJECT_DIR": str(workdir),
+            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
         },
         "azure": {
             "TF_BUILD": "True",
             "BUILD_SOURCEBRANCH": f"refs/tags/{tag}",
             "BUILD_SOURCEBRANCHNAME": tag,
             "BUILD_SOURCEVERSION": sha,
+            "SYSTEM_PULLREQUEST_TARGETBRANCH": "refs/heads/main",
         },
     }[provider] | {"CI": "true"}
+
+
+def _checkout(project: Path, tree: Path) -> None:
+    """A fresh tree of the render, with the render as its ``origin``, as a CI checkout has."""
+    shutil.copytree(project, tree, ignore=_COPY_IGNORE, symlinks=True)
+    if (tree / ".git").is_dir():
+        git = ["git", "-C", str(tree)]
+        subprocess.run([*git, "remote", "remove", "origin"], capture_output=True, check=False)
+        subprocess.run([*git, "remote", "add", "origin", str(project)], check=True)
+        subprocess.run([*git, "fetch", "--quiet", "origin"], check=True)
 
 
 def _expand(value: str, env: Mapping[str, str]) -> str:
@@ -260,7 +275,7 @@ def run_ci(
             outcome.not_run.append(job.name)
             continue
         tree = workdir / job.name
-        shutil.copytree(project, tree, ignore=_COPY_IGNORE, symlinks=True)
+        _checkout(project, tree)
         for source in job.needs if job.needs is not None else list(artifacts):
             if source in artifacts:
                 shutil.copytree(artifacts[source], tree, dirs_exist_ok=True)

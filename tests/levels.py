@@ -75,11 +75,14 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
 # Files that depend on the dataset answer as well, from the level given.
 SAMPLE_FILES: dict[int, tuple[str, ...]] = {2: ("src/{package}/pipeline/ingest.py",)}
 
-CI_FILES: dict[str, tuple[str, ...]] = {
-    "github": (".github/workflows/ci.yml", ".github/workflows/release.yml"),
-    "gitlab": (".gitlab-ci.yml",),
-    "azure": ("azure-pipelines.yml",),
-    "none": (),
+# The CI files each level adds, per provider (GitLab and Azure grow one file).
+CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
+    1: {
+        "github": (".github/workflows/ci.yml", ".github/workflows/release.yml"),
+        "gitlab": (".gitlab-ci.yml",),
+        "azure": ("azure-pipelines.yml",),
+    },
+    2: {"github": (".github/workflows/train.yml",)},
 }
 
 
@@ -87,8 +90,9 @@ def expected_files(
     level: int, package: str, ci_provider: str = "none", dataset: str = "sample"
 ) -> set[Path]:
     names = [name for at, names in LEVEL_FILES.items() if at <= level for name in names]
-    if level >= 1:
-        names.extend(CI_FILES[ci_provider])
+    for at, providers in CI_FILES.items():
+        if at <= level:
+            names.extend(providers.get(ci_provider, ()))
     if dataset == "sample":
         names.extend(name for at, more in SAMPLE_FILES.items() if at <= level for name in more)
     return {Path(name.format(package=package)) for name in names}

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ci_steps import run_ci
 from generated import (
+    check_ci_config,
     check_generated_project,
     check_pre_commit,
     python_available,
@@ -53,6 +55,7 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     project = copier_copy(tmp_path / "project", data)
     check_generated_project(project)
     check_pre_commit(project)
+    check_ci_config(project)
 
     if data.get("dataset") == "csv":
         # The user's step for their own table: copy it in, let DVC track it.
@@ -106,3 +109,16 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     run(project, *gto, "assign", artifact, "--version", "v0.1.0", "--stage", "prod")
     shown = run(project, *gto, "show").stdout
     assert artifact in shown and "v0.1.0" in shown
+
+    # The pull/merge request job: reproduce from the committed state, diff the metrics
+    # against main. Its checkout sits beside the project, so it reaches the same remote.
+    run(project, "git", "checkout", "--quiet", "-b", "change")
+    outcome = run_ci(project, data["ci_provider"], tmp_path, only={"reproduce"})
+    assert any("Reproduce" in step or step == "reproduce" for step in outcome.ran), outcome
+    summary = {
+        "github": ".step-summary.md",
+        "gitlab": "metrics-diff.md",
+        "azure": "metrics-diff.md",
+    }[data["ci_provider"]]
+    diff = (tmp_path / "reproduce" / summary).read_text()
+    assert "dvclive/metrics.json" in diff, diff
