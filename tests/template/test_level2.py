@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from generated import (
     python_available,
     run,
     uv,
+    uv_env,
     write_training_csv,
 )
 from matrix import PREVIEW_LEVEL, answers
@@ -47,7 +49,15 @@ def _experiments(project: Path) -> list[dict]:
     return [rev for exp in baseline.get("experiments") or [] for rev in exp["revs"]]
 
 
-@pytest.mark.parametrize("name", ["py311-regression-sample-apache", "py312-classification-csv-bsd"])
+# Both tasks, both datasets, and each CI provider's training job.
+TRAINING_RENDERS = [
+    "py310-classification-sample-mit",
+    "py311-regression-sample-apache",
+    "py312-classification-csv-bsd",
+]
+
+
+@pytest.mark.parametrize("name", TRAINING_RENDERS)
 def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -> None:
     data = answers(name, level=PREVIEW_LEVEL, initialize_git=True)
     if not python_available(data["python_version"]):
@@ -58,6 +68,31 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     check_ci_config(project)
 
     if data.get("dataset") == "csv":
+        # A bad batch first: the validate stage stops the run with its report, and no
+        # model is written.
+        write_training_csv(project, data)
+        table = project / data["csv_path"]
+        lines = table.read_text().splitlines()
+        header = lines[0].split(",")
+        target = header.index(data["target_column"])
+        broken = [
+            ",".join(v if i != target else "" for i, v in enumerate(line.split(",")))
+            for line in lines[1:4]
+        ]
+        table.write_text("\n".join([lines[0], *broken, *lines[4:]]) + "\n")
+        _dvc(project, "add", data["csv_path"])
+        failed = subprocess.run(
+            [uv(), "run", "--no-sync", "dvc", "exp", "run"],
+            cwd=project,
+            env=uv_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert failed.returncode != 0
+        report = failed.stdout + failed.stderr
+        assert "failed validation" in report and "not_nullable" in report, report
+        assert not (project / "models" / "model.joblib").exists()
         # The user's step for their own table: copy it in, let DVC track it.
         write_training_csv(project, data)
         _dvc(project, "add", data["csv_path"])
