@@ -51,6 +51,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         ".dvc/.gitignore",
         ".dvc/config",
         ".dvcignore",
+        "Dockerfile.train",
         "conf/config.yaml",
         "conf/data/default.yaml",
         "conf/model/hist_gradient_boosting.yaml",

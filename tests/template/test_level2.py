@@ -16,6 +16,7 @@ from generated import (
     check_ci_config,
     check_generated_project,
     check_pre_commit,
+    dockerfile_instructions,
     python_available,
     run,
     uv,
@@ -118,6 +119,12 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     assert yaml.safe_load((project / "params.yaml").read_text())["train"]["test_size"] == 0.3
     rows = json.loads((project / "dvclive" / "metrics.json").read_text())["n_test_rows"]
     assert rows > baseline["n_test_rows"]
+
+    # The training image's command, run directly: reproduces from the committed state.
+    instructions = dict(dockerfile_instructions(project / "Dockerfile.train"))
+    command = json.loads(instructions["CMD"])
+    assert command == ["dvc", "repro"], command
+    run(project, uv(), "run", "--no-sync", *command)
 
     # Commit the run, push data and model, and restore both in a fresh clone.
     run(project, "git", "add", "--all")
