@@ -1,11 +1,13 @@
 """Steps after the files are written, shared by Copier (``_tasks``) and Cookiecutter.
 
-After every render and update: remove the folders the template holds for one CI provider
-when this project uses another (both engines create a folder even when every file in it
-is skipped). On a first render (not on ``copier update``): ``git init``, ``uv lock`` when
-uv is on the PATH (so the first commit carries the lock file), and a first commit. A machine with no
-git identity still gets its commit: the author's answers stand in for ``user.name`` and
-``user.email`` for that one command, without touching the user's git configuration.
+After every render and update: remove the folders the template holds for answers this
+project did not give (both engines create a folder even when every file in it is
+skipped). On a first render: ``git init``, ``uv lock`` when uv is on the PATH (so the
+first commit carries the lock file), and a first commit; a machine with no git identity
+still gets its commit, the author's answers standing in for ``user.name`` and
+``user.email`` for that one command, without touching the user's git configuration. On
+``copier update``: ``uv lock`` again when the project has a lock file, since an update
+(a level climb above all) may change the dependencies.
 """
 
 from __future__ import annotations
@@ -78,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--author-email", default="mlops-ladder@localhost")
     args = parser.parse_args(argv)
     prune_empty_folders(args.project.resolve())
+    project = args.project.resolve()
     if args.operation == "copy" and args.init_git == "true":
-        init_repository(args.project.resolve(), args.author_name, args.author_email)
+        init_repository(project, args.author_name, args.author_email)
+    elif args.operation == "update" and (project / "uv.lock").is_file():
+        # An update can add dependencies (a level climb does): keep the lock in step, so
+        # that `uv sync --locked` works before the user commits the update.
+        lock(project)
     return 0
 
 

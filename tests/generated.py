@@ -309,3 +309,19 @@ def _wait_healthy(
             return
         time.sleep(0.5)
     raise AssertionError("the service did not pass its HEALTHCHECK within 60 s")
+
+
+def template_snapshot(destination: Path) -> Path:
+    """This checkout's working tree committed into a repository of its own.
+
+    Copier records the template commit in the answers file and `copier update` renders
+    that commit again; a checkout with uncommitted changes has no such commit, so tests
+    that update render from a snapshot instead.
+    """
+    skip = shutil.ignore_patterns(".git", ".venv", ".tools", "__pycache__", "*_cache")
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root, destination, ignore=skip, symlinks=True)
+    git = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
+    for command in (["init", "-q"], ["add", "--all"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run([*git, *command], cwd=destination, check=True, capture_output=True)
+    return destination

@@ -43,16 +43,18 @@ def copier_copy(
     vcs_ref: str | None = "HEAD",
     quiet: bool = True,
     defaults: bool = True,
+    template: Path | None = None,
 ) -> Path:
     """Render with Copier (tasks included: they only touch the new project).
 
     ``vcs_ref="HEAD"`` renders the checkout's latest commit plus uncommitted changes (what
     the tests want); ``None`` lets Copier pick the latest release tag, as users get.
+    ``template`` defaults to this checkout.
     """
     from copier import run_copy
 
     run_copy(
-        str(template_root()),
+        str(template or template_root()),
         str(destination),
         data=dict(data),
         defaults=defaults,
@@ -61,6 +63,30 @@ def copier_copy(
         quiet=quiet,
     )
     return destination
+
+
+def copier_update(
+    project: Path, data: Mapping[str, Any], *, vcs_ref: str | None = "HEAD", quiet: bool = True
+) -> Path:
+    """Update a Copier-made project to the template at ``vcs_ref`` with changed answers
+    (a level climb is ``{"maturity_level": N}``), keeping the other answers.
+
+    Copier merges the template's changes into the project's own edits (a 3-way merge
+    against a fresh render of the project's recorded template commit).
+    """
+    from copier import run_update
+
+    run_update(
+        str(project),
+        data=dict(data),
+        defaults=True,
+        overwrite=True,
+        unsafe=True,
+        skip_answered=True,
+        vcs_ref=vcs_ref,
+        quiet=quiet,
+    )
+    return project
 
 
 def cookiecutter_copy(output_dir: Path, data: Mapping[str, Any]) -> Path:

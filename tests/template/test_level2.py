@@ -17,15 +17,18 @@ from generated import (
     check_generated_project,
     check_pre_commit,
     dockerfile_instructions,
+    project_files,
     python_available,
     run,
+    template_snapshot,
     uv,
     uv_env,
     write_training_csv,
 )
+from levels import expected_files
 from matrix import PREVIEW_LEVEL, answers
 
-from mlops_ladder.render import answer_rules, copier_copy
+from mlops_ladder.render import answer_rules, copier_copy, copier_update
 
 pytestmark = pytest.mark.slow
 
@@ -164,3 +167,36 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     }[data["ci_provider"]]
     diff = (tmp_path / "reproduce" / summary).read_text()
     assert "dvclive/metrics.json" in diff, diff
+
+
+def test_climb_from_level_1_keeps_the_users_edits(tmp_path: Path) -> None:
+    """A committed level-1 repo with edits to train.py and README climbs to level 2 with
+    `copier update`: edits kept, level-2 files added, tests and pipeline green."""
+    data = answers("py311-regression-sample-apache", level=1, initialize_git=True)
+    template = template_snapshot(tmp_path / "template")
+    project = copier_copy(tmp_path / "project", data, template=template)
+    train = next((project / "src").glob("*/train.py"))
+    train.write_text(train.read_text().replace("Ridge(alpha=1.0)", "Ridge(alpha=0.5)"))
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\n## Team notes\n\nOwned by the seabird team.\n")
+    run(project, "git", "commit", "--quiet", "--all", "-m", "Our own changes")
+
+    copier_update(project, {"maturity_level": PREVIEW_LEVEL})
+
+    assert "Ridge(alpha=0.5)" in train.read_text()
+    assert "Owned by the seabird team." in readme.read_text()
+    assert "## Level 2: Automated training" in readme.read_text()
+    package = train.parent.name
+    missing = expected_files(PREVIEW_LEVEL, package, data["ci_provider"]) - set(
+        project_files(project)
+    )
+    assert not missing, f"the climb did not add {sorted(map(str, missing))}"
+    leftovers = [p for p in project_files(project) if p.suffix == ".rej"]
+    assert not leftovers, f"the climb left rejected hunks: {leftovers}"
+    run(project, "git", "add", "--all")
+    run(project, "git", "commit", "--quiet", "-m", "Climb to level 2")
+
+    run(project, uv(), "sync", "--locked", "--quiet")
+    run(project, uv(), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider")
+    _dvc(project, "repro")
+    assert (project / "models" / "model.joblib").is_file()
