@@ -39,6 +39,7 @@ LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
 TASKS = ("classification", "regression")
 CI_PROVIDERS = ("github", "gitlab", "azure", "none")
 DATASETS = ("sample", "csv")
+TRACKERS = ("dvclive", "mlflow")
 
 # Target columns of the Palmer penguins sample for each task.
 SAMPLE_TARGETS = {"classification": "species", "regression": "body_mass_g"}
@@ -241,6 +242,10 @@ def artifact_name(project_slug: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(project_slug).lower()).strip("-")
 
 
+def check_tracking(value: Any) -> str | None:
+    return _check_choice("tracking", value, TRACKERS)
+
+
 def check_dataset(value: Any) -> str | None:
     return _check_choice("dataset", value, DATASETS)
 
@@ -285,6 +290,7 @@ SINGLE_CHECKS = {
     "ci_provider": check_ci_provider,
     "container_image": check_container_image,
     "dvc_remote": check_dvc_remote,
+    "tracking": check_tracking,
     "dataset": check_dataset,
 }
 

@@ -167,7 +167,9 @@ def write_training_csv(project: Path, data: Mapping[str, Any]) -> None:
     if data.get("dataset") != "csv":
         return
     sample_target = "species" if data["task"] == "classification" else "body_mass_g"
-    frame = load_penguins().rename(columns={sample_target: data["target_column"]})
+    # A clean table: every row labelled (from level 2, validation refuses empty targets).
+    penguins = load_penguins().dropna(subset=[sample_target])
+    frame = penguins.rename(columns={sample_target: data["target_column"]})
     path = project / data["csv_path"]
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)

@@ -67,6 +67,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "src/{package}/pipeline/paths.py",
         "src/{package}/pipeline/prepare.py",
         "src/{package}/pipeline/schema.py",
+        "src/{package}/pipeline/tracking.py",
         "src/{package}/pipeline/train.py",
         "src/{package}/pipeline/validate.py",
         "tests/test_pipeline.py",

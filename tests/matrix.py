@@ -60,8 +60,19 @@ PREVIEW_LEVEL = answer_rules().PREVIEW_LEVEL
 PREVIEW_RENDERS = [(name, PREVIEW_LEVEL) for name in sorted(COMBINATIONS)]
 
 
+# The experiment tracker each combination uses from level 2 on: both tasks with each.
+TRACKERS: dict[str, str] = {
+    "py310-classification-sample-mit": "dvclive",
+    "py311-regression-sample-apache": "mlflow",
+    "py312-classification-csv-bsd": "mlflow",
+    "py313-regression-csv-proprietary-long-name": "dvclive",
+}
+
+
 def answers(name: str, level: int = 0, **overrides: Any) -> dict[str, Any]:
     data = {"maturity_level": level, "initialize_git": False, **COMBINATIONS[name]}
     if level >= 1:
         data["ci_provider"] = CI_PROVIDERS[name]
+    if level >= 2:
+        data["tracking"] = TRACKERS[name]
     return {**data, **overrides}
