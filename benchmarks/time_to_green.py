@@ -2,7 +2,7 @@
 level 2 the pipeline (`dvc repro`), one after another, as a new user would run them.
 
 Renders with the default answers and git (so `uv lock` and the first commit are part of
-the render). Level 2 is the preview level: the script sets MLOPS_LADDER_PREVIEW for it.
+the render). A preview level, if there is one, is rendered with MLOPS_LADDER_PREVIEW set.
 Run: uv run python benchmarks/time_to_green.py [--levels 0 1 2]
 """
 
@@ -30,7 +30,10 @@ def main() -> None:
     rules = answer_rules()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--levels", type=int, nargs="+", default=list(range(rules.PREVIEW_LEVEL + 1))
+        "--levels",
+        type=int,
+        nargs="+",
+        default=list(range((rules.PREVIEW_LEVEL or rules.HIGHEST_BUILT_LEVEL) + 1)),
     )
     args = parser.parse_args()
     uv = shutil.which("uv")
@@ -39,7 +42,7 @@ def main() -> None:
     print("| level | render s | uv sync s | pytest s | dvc repro s | total s |")
     print("|---|---|---|---|---|---|")
     for level in args.levels:
-        if level == rules.PREVIEW_LEVEL:
+        if rules.PREVIEW_LEVEL is not None and level == rules.PREVIEW_LEVEL:
             os.environ[rules.PREVIEW_VARIABLE] = str(level)
         with tempfile.TemporaryDirectory() as scratch:
             project = Path(scratch) / "project"

@@ -27,11 +27,11 @@ LEVEL_NAMES: dict[int, str] = {
 }
 # Levels whose features this version of the template generates. Offering a level that
 # renders nothing of its own would be a lie in the generated README, so it is refused.
-HIGHEST_BUILT_LEVEL = 1
-# The level under construction. Users are refused it like any unbuilt level; the
-# generator's own tests render it by setting MLOPS_LADDER_PREVIEW to its number, so that
-# its files are developed and tested on main before the level is offered.
-PREVIEW_LEVEL = 2
+HIGHEST_BUILT_LEVEL = 2
+# The level under construction, if any (None: none now). Users are refused it like any
+# unbuilt level; the generator's own tests render it by setting MLOPS_LADDER_PREVIEW to
+# its number, so that its files are developed and tested on main before it is offered.
+PREVIEW_LEVEL: int | None = None
 PREVIEW_VARIABLE = "MLOPS_LADDER_PREVIEW"
 
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -151,7 +151,7 @@ def _check_choice(question: str, value: Any, choices: tuple[str, ...]) -> str | 
 
 def highest_level() -> int:
     """The highest level a render may take: the built ones, or the preview when asked for."""
-    if os.environ.get(PREVIEW_VARIABLE) == str(PREVIEW_LEVEL):
+    if PREVIEW_LEVEL is not None and os.environ.get(PREVIEW_VARIABLE) == str(PREVIEW_LEVEL):
         return PREVIEW_LEVEL
     return HIGHEST_BUILT_LEVEL
 

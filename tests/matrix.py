@@ -55,9 +55,10 @@ CI_PROVIDERS: dict[str, str] = {
 # The levels this version of the template builds, each rendered for every combination.
 LEVELS = tuple(range(answer_rules().HIGHEST_BUILT_LEVEL + 1))
 RENDERS = [(name, level) for level in LEVELS for name in sorted(COMBINATIONS)]
-# The level under construction, rendered with MLOPS_LADDER_PREVIEW set (see hooks/answers.py).
-PREVIEW_LEVEL = answer_rules().PREVIEW_LEVEL
-PREVIEW_RENDERS = [(name, PREVIEW_LEVEL) for name in sorted(COMBINATIONS)]
+# The level under construction, if any, rendered with MLOPS_LADDER_PREVIEW set
+# (see hooks/answers.py).
+PREVIEW_LEVEL: int | None = answer_rules().PREVIEW_LEVEL
+PREVIEW_RENDERS = [] if PREVIEW_LEVEL is None else [(n, PREVIEW_LEVEL) for n in COMBINATIONS]
 
 
 # The experiment tracker each combination uses from level 2 on: both tasks with each.

@@ -38,7 +38,8 @@ def _run(project: Path, *command: str) -> str:
 
 
 def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> Path:
-    """Render, install, test, train, score; from level 1, also serve and ask /predict.
+    """Render, install, test, train (from level 2 through the DVC pipeline), score; from
+    level 1, also serve and ask /predict.
 
     ``report`` is told each step as it starts; ``show`` gets the scored CSV at the end.
     """
@@ -57,9 +58,14 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
     _run(project, uv, "sync", "--locked", "--quiet")
     report("Running its own test suite")
     run_in_project("pytest", "-q")
-    report("Training on the Palmer penguins sample")
-    report(run_in_project("python", "-m", package, "train").strip())
-    rows = project / "data" / "raw" / "rows_to_score.csv"
+    if level >= 2:
+        report("Running its training pipeline with dvc exp run (ingest to evaluate)")
+        run_in_project("dvc", "exp", "run", "--quiet")
+        report(run_in_project("dvc", "metrics", "show").strip())
+    else:
+        report("Training on the Palmer penguins sample")
+        report(run_in_project("python", "-m", package, "train").strip())
+    rows = project / "data" / "interim" / "rows_to_score.csv"
     sample = f"load_penguins().sample(10, random_state=0).to_csv({str(rows)!r}, index=False)"
     run_in_project("python", "-c", f"from palmerpenguins import load_penguins; {sample}")
     output = project / "data" / "processed" / "predictions.csv"

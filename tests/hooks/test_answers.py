@@ -147,8 +147,39 @@ def test_ci_needs_level_1_and_the_provider() -> None:
 
 def test_the_preview_level_renders_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     preview = answers.PREVIEW_LEVEL
+    if preview is None:
+        # No level under construction: the variable opens nothing.
+        monkeypatch.setenv(answers.PREVIEW_VARIABLE, str(answers.HIGHEST_BUILT_LEVEL + 1))
+        assert "not built" in answers.check_maturity_level(answers.HIGHEST_BUILT_LEVEL + 1)
+        return
     assert preview == answers.HIGHEST_BUILT_LEVEL + 1
     assert "not built" in answers.check_maturity_level(preview)
     monkeypatch.setenv(answers.PREVIEW_VARIABLE, str(preview))
     assert answers.check_maturity_level(preview) is None
     assert "not built" in answers.check_maturity_level(preview + 1)
+
+
+@pytest.mark.parametrize(
+    ("remote", "url", "extra"),
+    [
+        ("../dvc-storage/model", "../../dvc-storage/model", ""),
+        ("/srv/dvc", "/srv/dvc", ""),
+        ("s3://bucket/model", "s3://bucket/model", "s3"),
+        ("azure://container/model", "azure://container/model", "azure"),
+        ("gs://bucket/model", "gs://bucket/model", "gs"),
+    ],
+)
+def test_dvc_remotes(remote: str, url: str, extra: str) -> None:
+    assert answers.check_dvc_remote(remote) is None
+    # .dvc/config resolves a relative folder from .dvc/, one level below the project.
+    assert answers.dvc_remote_url(remote) == url
+    assert answers.dvc_extra(remote) == extra
+
+
+@pytest.mark.parametrize("remote", ["", "ftp://host/path", "http://example.com/x"])
+def test_bad_dvc_remotes_are_refused(remote: str) -> None:
+    assert "dvc_remote" in (answers.check_dvc_remote(remote) or "")
+
+
+def test_artifact_names_fit_dvc() -> None:
+    assert answers.artifact_name("Seabird.Mass_Model") == "seabird-mass-model"

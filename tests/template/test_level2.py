@@ -1,4 +1,4 @@
-"""Level 2 renders (the preview level): the DVC pipeline reproduces, experiments are
+"""Level 2 renders: the DVC pipeline reproduces, experiments are
 recorded, an edit in conf/ reaches the next run, and data and model round-trip through
 the default remote into a fresh clone."""
 
@@ -26,16 +26,14 @@ from generated import (
     write_training_csv,
 )
 from levels import expected_files
-from matrix import COMBINATIONS, PREVIEW_LEVEL, answers
+from matrix import COMBINATIONS, answers
 
 from mlops_ladder.render import answer_rules, copier_copy, copier_update
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(autouse=True)
-def _preview(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(PREVIEW_LEVEL))
+LEVEL = 2
 
 
 def _dvc(project: Path, *arguments: str) -> str:
@@ -59,7 +57,7 @@ TRAINING_RENDERS = sorted(COMBINATIONS)
 
 @pytest.mark.parametrize("name", TRAINING_RENDERS)
 def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -> None:
-    data = answers(name, level=PREVIEW_LEVEL, initialize_git=True)
+    data = answers(name, level=LEVEL, initialize_git=True)
     if not python_available(data["python_version"]):
         pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
     project = copier_copy(tmp_path / "project", data)
@@ -180,15 +178,13 @@ def test_climb_from_level_1_keeps_the_users_edits(tmp_path: Path) -> None:
     readme.write_text(readme.read_text() + "\n## Team notes\n\nOwned by the seabird team.\n")
     run(project, "git", "commit", "--quiet", "--all", "-m", "Our own changes")
 
-    copier_update(project, {"maturity_level": PREVIEW_LEVEL})
+    copier_update(project, {"maturity_level": LEVEL})
 
     assert "Ridge(alpha=0.5)" in train.read_text()
     assert "Owned by the seabird team." in readme.read_text()
     assert "## Level 2: Automated training" in readme.read_text()
     package = train.parent.name
-    missing = expected_files(PREVIEW_LEVEL, package, data["ci_provider"]) - set(
-        project_files(project)
-    )
+    missing = expected_files(LEVEL, package, data["ci_provider"]) - set(project_files(project))
     assert not missing, f"the climb did not add {sorted(map(str, missing))}"
     leftovers = [p for p in project_files(project) if p.suffix == ".rej"]
     assert not leftovers, f"the climb left rejected hunks: {leftovers}"
