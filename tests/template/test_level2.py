@@ -118,6 +118,14 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     rows = json.loads(metrics_file.read_text())["n_test_rows"]
     assert rows > baseline["n_test_rows"]
 
+    # Hydra multirun outside DVC: one folder per run, never over the pipeline's files.
+    package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
+    sweep = ["-m", "model=linear,random_forest", "hydra.sweep.dir=multirun/test"]
+    run(project, uv(), "run", "--no-sync", "python", "-m", f"{package}.pipeline.experiment", *sweep)
+    runs = sorted((project / "multirun" / "test").glob("*/metrics.json"))
+    assert len(runs) == 2, runs
+    assert json.loads(runs[1].read_text()) != json.loads(runs[0].read_text())
+
     # The training image's command, run directly: reproduces from the committed state.
     instructions = dict(dockerfile_instructions(project / "Dockerfile.train"))
     command = json.loads(instructions["CMD"])
