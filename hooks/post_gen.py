@@ -20,7 +20,14 @@ from pathlib import Path
 
 FIRST_COMMIT_MESSAGE = "Initial commit from mlops-ladder"
 # Template folders whose files all depend on an answer (glob patterns), deepest first.
-CONDITIONAL_FOLDERS = (".github/workflows", ".github", "conf/*", "conf", "src/*/pipeline")
+CONDITIONAL_FOLDERS = (
+    ".github/workflows",
+    ".github",
+    "conf/hydra/*",
+    "conf/*",
+    "conf",
+    "src/*/pipeline",
+)
 
 
 def _git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -111,9 +111,12 @@ def python_available(version: str) -> bool:
 
 
 def check_generated_project(project: Path) -> None:
-    """What a team does on day one: install, test, lint, format-check."""
+    """What a team does on day one: install, test (with the coverage floor CI enforces,
+    from level 1), lint, format-check."""
     run(project, uv(), "sync", "--quiet")
-    run(project, uv(), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider")
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    coverage = ["--cov"] if "[tool.coverage.report]" in pyproject else []
+    run(project, uv(), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", *coverage)
     run(project, uv(), "run", "--no-sync", "ruff", "check", "--no-cache", ".")
     run(project, uv(), "run", "--no-sync", "ruff", "format", "--check", "--no-cache", ".")
 
