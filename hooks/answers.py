@@ -40,6 +40,7 @@ TASKS = ("classification", "regression")
 CI_PROVIDERS = ("github", "gitlab", "azure", "none")
 DATASETS = ("sample", "csv")
 TRACKERS = ("dvclive", "mlflow")
+COMPUTES = ("local", "azureml")
 
 # Target columns of the Palmer penguins sample for each task.
 SAMPLE_TARGETS = {"classification": "species", "regression": "body_mass_g"}
@@ -246,6 +247,10 @@ def check_tracking(value: Any) -> str | None:
     return _check_choice("tracking", value, TRACKERS)
 
 
+def check_compute(value: Any) -> str | None:
+    return _check_choice("compute", value, COMPUTES)
+
+
 def check_dataset(value: Any) -> str | None:
     return _check_choice("dataset", value, DATASETS)
 
@@ -291,6 +296,7 @@ SINGLE_CHECKS = {
     "container_image": check_container_image,
     "dvc_remote": check_dvc_remote,
     "tracking": check_tracking,
+    "compute": check_compute,
     "dataset": check_dataset,
 }
 

@@ -23,6 +23,7 @@ FIRST_COMMIT_MESSAGE = "Initial commit from mlops-ladder"
 CONDITIONAL_FOLDERS = (
     ".github/workflows",
     ".github",
+    "azureml",
     "conf/hydra/*",
     "conf/*",
     "conf",

@@ -96,8 +96,19 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
 }
 
 
+# Files of compute=azureml (from level 2): the Azure ML specs and, on GitHub, the workflow
+# that submits them (GitLab and Azure grow a job in their one file).
+AZUREML_LEVEL = 2
+AZUREML_FILES = ("azureml/environment.yml", "azureml/train-job.yml", "azureml/train-pipeline.yml")
+AZUREML_CI_FILES = {"github": (".github/workflows/azureml.yml",)}
+
+
 def expected_files(
-    level: int, package: str, ci_provider: str = "none", dataset: str = "sample"
+    level: int,
+    package: str,
+    ci_provider: str = "none",
+    dataset: str = "sample",
+    compute: str = "local",
 ) -> set[Path]:
     names = [name for at, names in LEVEL_FILES.items() if at <= level for name in names]
     for at, providers in CI_FILES.items():
@@ -105,4 +116,6 @@ def expected_files(
             names.extend(providers.get(ci_provider, ()))
     if dataset == "sample":
         names.extend(name for at, more in SAMPLE_FILES.items() if at <= level for name in more)
+    if compute == "azureml" and level >= AZUREML_LEVEL:
+        names.extend((*AZUREML_FILES, *AZUREML_CI_FILES.get(ci_provider, ())))
     return {Path(name.format(package=package)) for name in names}

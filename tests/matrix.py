@@ -70,10 +70,21 @@ TRACKERS: dict[str, str] = {
 }
 
 
+# Where training runs besides this machine, from level 2: every CI provider submits to
+# Azure ML in one combination; the one without CI stays local.
+COMPUTE: dict[str, str] = {
+    "py310-classification-sample-mit": "azureml",
+    "py311-regression-sample-apache": "azureml",
+    "py312-classification-csv-bsd": "azureml",
+    "py313-regression-csv-proprietary-long-name": "local",
+}
+
+
 def answers(name: str, level: int = 0, **overrides: Any) -> dict[str, Any]:
     data = {"maturity_level": level, "initialize_git": False, **COMBINATIONS[name]}
     if level >= 1:
         data["ci_provider"] = CI_PROVIDERS[name]
     if level >= 2:
         data["tracking"] = TRACKERS[name]
+        data["compute"] = COMPUTE[name]
     return {**data, **overrides}

@@ -57,6 +57,11 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
         "container_image 'Penguins:latest' is not an image name",
         "container_image 'Penguins:latest' is not an image name",
     ),
+    "unknown-compute": (
+        {"maturity_level": "2", "compute": "aws"},
+        "Invalid choice for 'compute'",
+        "aws provided for choice variable compute",
+    ),
     "csv-without-target": (
         {"dataset": "csv", "csv_path": "data/raw/x.csv", "target_column": ""},
         "target_column must not be empty when dataset is 'csv'",

@@ -9,6 +9,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import azureml_jobs
 import pytest
 import yaml
 from ci_steps import run_ci
@@ -53,6 +54,46 @@ def _experiments(project: Path) -> list[dict]:
 
 # Both tasks with both trackers, both datasets, and each CI provider's training job.
 TRAINING_RENDERS = sorted(COMBINATIONS)
+# The Optuna search (conf/hparams_search/) each combination runs: every model's search space.
+SEARCHES = {
+    "py310-classification-sample-mit": "random_forest",
+    "py311-regression-sample-apache": "linear",
+    "py312-classification-csv-bsd": "hist_gradient_boosting",
+    "py313-regression-csv-proprietary-long-name": "random_forest",
+}
+TRIALS = 4
+
+
+def _optuna_search(project: Path, package: str, search: str, data: dict) -> Path:
+    """Run a 4-trial search as the README says; returns the study's results file."""
+    sweep = project / "multirun" / "search"
+    experiment = [uv(), "run", "--no-sync", "python", "-m", f"{package}.pipeline.experiment"]
+    overrides = [f"hparams_search={search}", f"hydra.sweeper.n_trials={TRIALS}"]
+    log = run(project, *experiment, *overrides, f"hydra.sweep.dir={sweep.relative_to(project)}")
+    assert "Joblib.Parallel" in log.stdout + log.stderr, "the trials did not go to joblib"
+    trials = sorted(sweep.glob("*/metrics.json"))
+    assert len(trials) == TRIALS, trials
+    results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    score = "f1_macro" if data["task"] == "classification" else "r2"
+    scores = [json.loads(trial.read_text())[score] for trial in trials]
+    assert results["best_value"] == pytest.approx(max(scores)), (results, scores)
+    model = yaml.safe_load((project / "conf" / "model" / f"{search}.yaml").read_text())
+    assert results["best_params"] and {f"model.{key}" for key in model} >= set(
+        results["best_params"]
+    ), results
+    if data["tracking"] == "dvclive":
+        tracked = sorted(sweep.glob("*/dvclive/metrics.json"))
+        assert len(tracked) == TRIALS, tracked
+    else:
+        count = (
+            "import mlflow;"
+            "mlflow.set_tracking_uri('sqlite:///mlflow/mlflow.db');"
+            "runs = mlflow.search_runs(search_all_experiments=True, output_format='list');"
+            f"print(sum(r.data.tags.get('output_dir', '').startswith('{sweep}') for r in runs))"
+        )
+        tracked = run(project, uv(), "run", "--no-sync", "python", "-c", count).stdout
+        assert tracked.strip().splitlines()[-1] == str(TRIALS), tracked
+    return sweep / "optimization_results.yaml"
 
 
 @pytest.mark.parametrize("name", TRAINING_RENDERS)
@@ -91,9 +132,12 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
         report = failed.stdout + failed.stderr
         assert "failed validation" in report and "not_nullable" in report, report
         assert not (project / "models" / "model.joblib").exists()
-        # The user's step for their own table: copy it in, let DVC track it.
+        # The user's step for their own table: copy it in, let DVC track it, commit the
+        # pointer (queued experiments start from a commit).
         write_training_csv(project, data)
         _dvc(project, "add", data["csv_path"])
+        run(project, "git", "add", f"{data['csv_path']}.dvc")
+        run(project, "git", "commit", "--quiet", "-m", "Track the raw table")
     _dvc(project, "exp", "run")
     assert (project / "models" / "model.joblib").is_file()
     metrics_file = project / data["tracking"] / "metrics.json"
@@ -101,22 +145,22 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     metrics = _dvc(project, "metrics", "show")
     assert str(round(next(iter(baseline.values())), 5))[:4] in metrics
 
-    _dvc(project, "exp", "run", "-S", "model=random_forest", "-S", "model.n_estimators=50")
-    models = {
-        # rev data -> params files -> params.yaml's content -> the model group
-        exp["data"]["params"]["params.yaml"]["data"]["model"]["_target_"]
-        for exp in _experiments(project)
+    model_targets = {
+        path.stem: yaml.safe_load(path.read_text())["_target_"]
+        for path in (project / "conf" / "model").glob("*.yaml")
     }
-    assert any("RandomForest" in model for model in models), models
-    assert len(_experiments(project)) == 2
-
-    # An edit in conf/ reaches the next documented run (`dvc exp run` recomposes params.yaml).
-    train_conf = project / "conf" / "train" / "default.yaml"
-    train_conf.write_text(train_conf.read_text().replace("test_size: 0.2", "test_size: 0.3"))
-    _dvc(project, "exp", "run")
-    assert yaml.safe_load((project / "params.yaml").read_text())["train"]["test_size"] == 0.3
-    rows = json.loads(metrics_file.read_text())["n_test_rows"]
-    assert rows > baseline["n_test_rows"]
+    # The README's grid through DVC's queue: queued, then run one after another.
+    grid = ["-S", "model=random_forest", "-S", "model.n_estimators=20,50"]
+    _dvc(project, "exp", "run", "--queue", *grid)
+    _dvc(project, "exp", "run", "--run-all")
+    models = [
+        # rev data -> params files -> params.yaml's content -> the model group
+        exp["data"]["params"]["params.yaml"]["data"]["model"]
+        for exp in _experiments(project)
+    ]
+    assert len(models) == 3, models
+    forests = sorted(m["n_estimators"] for m in models if "RandomForest" in m["_target_"])
+    assert forests == [20, 50], models
 
     # Hydra multirun outside DVC: one folder per run, never over the pipeline's files.
     package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
@@ -128,11 +172,42 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     overrides = [(run.parent / ".hydra" / "overrides.yaml").read_text() for run in runs]
     assert "model=linear" in overrides[0] and "model=random_forest" in overrides[1], overrides
 
+    # An Optuna search with the joblib launcher: every trial tracked, the best one promoted.
+    search = SEARCHES[name]
+    best = _optuna_search(project, package, search, data)
+    promote = ["python", "-m", f"{package}.pipeline", "promote", str(best.parent)]
+    run(project, uv(), "run", "--no-sync", *promote)
+
+    # An edit in conf/ reaches the next documented run (`dvc exp run` recomposes params.yaml).
+    train_conf = project / "conf" / "train" / "default.yaml"
+    train_conf.write_text(train_conf.read_text().replace("test_size: 0.2", "test_size: 0.3"))
+    _dvc(project, "exp", "run")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["train"]["test_size"] == 0.3
+    # ... and so does the promoted search: its model with the best trial's parameters.
+    promoted = yaml.safe_load(best.read_text())["best_params"]
+    trained = {f"model.{key}": value for key, value in params["model"].items()}
+    assert {key: trained.get(key) for key in promoted} == promoted, (trained, promoted)
+    assert params["model"]["_target_"] == model_targets[search]
+    rows = json.loads(metrics_file.read_text())["n_test_rows"]
+    assert rows > baseline["n_test_rows"]
+
     # The training image's command, run directly: reproduces from the committed state.
     instructions = dict(dockerfile_instructions(project / "Dockerfile.train"))
     command = json.loads(instructions["CMD"])
     assert command == ["dvc", "repro"], command
     run(project, uv(), "run", "--no-sync", *command)
+
+    if data["compute"] == "azureml":
+        # The Azure ML specs validate, and both jobs run as Azure ML would run them.
+        azureml_jobs.check_specs(project)
+        outputs = azureml_jobs.run_command_job(project, tmp_path / "azureml-job")
+        assert (outputs / "models" / "model.joblib").is_file()
+        assert (outputs / data["tracking"] / "metrics.json").is_file()
+        outputs = azureml_jobs.run_pipeline_job(project, tmp_path / "azureml-pipeline")
+        assert (outputs["model"] / "model.joblib").is_file()
+        metrics = json.loads((outputs["report"] / data["tracking"] / "metrics.json").read_text())
+        assert metrics["n_test_rows"] == rows, metrics
 
     # Commit the run, push data and model, and restore both in a fresh clone.
     run(project, "git", "add", "--all")

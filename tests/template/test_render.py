@@ -45,6 +45,7 @@ def test_tree_is_exactly_the_level_files(renders) -> None:
         _package(copied),
         data.get("ci_provider", "none"),
         data.get("dataset", "sample"),
+        data.get("compute", "local"),
     )
     assert actual == expected, (
         f"missing: {sorted(map(str, expected - actual))}; "

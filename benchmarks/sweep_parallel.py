@@ -1,0 +1,88 @@
+"""Parallel trials: an 8-trial Optuna search with the joblib launcher (the default of
+conf/hparams_search/, one worker per core) against the same 8 trials one after another
+(Hydra's basic launcher, in one process).
+
+Renders a level-2 project (default answers), installs it, runs the pipeline's ingest and
+validate stages once (a search reads the validated table), then times each mode a few
+times on the same seed, so both run the same trials. The sweeper's own start-up (imports,
+composing conf/) is in both figures, as a user waits for it too.
+Run: uv run python benchmarks/sweep_parallel.py [--search random_forest] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from mlops_ladder.render import copier_copy
+
+TRIALS = 8
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    # One thread per trial in both modes: parallelism comes from the launcher alone.
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
+
+
+def _timed(command: list[str], project: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=project, env=_env(), check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--search", default="random_forest", help="a conf/hparams_search/ option")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    uv = shutil.which("uv")
+    assert uv, "uv must be on the PATH"
+    with tempfile.TemporaryDirectory() as scratch:
+        project = copier_copy(Path(scratch) / "project", {"maturity_level": 2})
+        subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, env=_env(), check=True)
+        package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
+        run = [uv, "run", "--no-sync"]
+        subprocess.run(
+            [*run, "dvc", "repro", "validate"],
+            cwd=project,
+            env=_env(),
+            check=True,
+            capture_output=True,
+        )
+        search = [
+            *run,
+            "python",
+            "-m",
+            f"{package}.pipeline.experiment",
+            f"hparams_search={args.search}",
+            f"hydra.sweeper.n_trials={TRIALS}",
+        ]
+        modes = {"joblib (parallel)": [], "basic (one after another)": ["hydra/launcher=basic"]}
+        times: dict[str, list[float]] = {mode: [] for mode in modes}
+        for repeat in range(args.repeats):
+            for mode, extra in modes.items():
+                folder = f"hydra.sweep.dir=multirun/{repeat}-{mode.split()[0]}"
+                times[mode].append(_timed([*search, *extra, folder], project))
+    cores = os.cpu_count()
+    medians = {mode: statistics.median(values) for mode, values in times.items()}
+    parallel, sequential = medians.values()
+    heading = f"{TRIALS} trials of hparams_search={args.search} on {cores} cores"
+    print(f"{heading}, median of {args.repeats}:")
+    print("| launcher | wall s |")
+    print("|---|---|")
+    for mode, value in medians.items():
+        print(f"| {mode} | {value:.1f} |")
+    print(f"ratio parallel / one after another: {parallel / sequential:.2f}")
+
+
+if __name__ == "__main__":
+    main()
