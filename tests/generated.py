@@ -330,3 +330,43 @@ def template_snapshot(destination: Path) -> Path:
     for command in (["init", "-q"], ["add", "--all"], ["commit", "-q", "-m", "snapshot"]):
         subprocess.run([*git, *command], cwd=destination, check=True, capture_output=True)
     return destination
+
+
+# Level 2 -------------------------------------------------------------------------------
+# conf/hydra/launcher/ file -> (its plugin on PyPI, the plugin's config module, dataclass)
+LAUNCHER_PLUGINS = {
+    "slurm": (
+        "hydra-submitit-launcher",
+        "hydra_plugins.hydra_submitit_launcher.config",
+        "SlurmQueueConf",
+    ),
+    "ray_cluster": (
+        "hydra-ray-launcher",
+        "hydra_plugins.hydra_ray_launcher._config",
+        "RayLauncherConf",
+    ),
+}
+
+_LAUNCHER_CHECK = """
+import importlib, json, sys
+from omegaconf import OmegaConf
+for name, (module, dataclass) in json.loads(sys.argv[1]).items():
+    ours = OmegaConf.load(f"conf/hydra/launcher/{name}.yaml")
+    schema = OmegaConf.structured(getattr(importlib.import_module(module), dataclass))
+    OmegaConf.merge(schema, ours)  # a key the plugin lacks, or a wrong type, raises
+    assert set(ours) == set(schema), (name, sorted(set(schema) ^ set(ours)))
+    assert ours._target_ == schema._target_, name
+"""
+
+
+def check_launcher_configs(project: Path, workdir: Path) -> None:
+    """The cluster launcher configs carry exactly their plugin's keys. The plugins are
+    installed without dependencies (no submitit, no Ray) beside the project's venv."""
+    target = workdir / "launcher-plugins"
+    plugins = [package for package, _, _ in LAUNCHER_PLUGINS.values()]
+    run(project, uv(), "pip", "install", "--quiet", "--no-deps", "--target", str(target), *plugins)
+    checks = json.dumps(
+        {name: [module, cls] for name, (_, module, cls) in LAUNCHER_PLUGINS.items()}
+    )
+    python = [uv(), "run", "--no-sync", "python", "-c", _LAUNCHER_CHECK, checks]
+    run(project, "env", f"PYTHONPATH={target}", *python)

@@ -16,6 +16,7 @@ from ci_steps import run_ci
 from generated import (
     check_ci_config,
     check_generated_project,
+    check_launcher_configs,
     check_pre_commit,
     dockerfile_instructions,
     project_files,
@@ -177,6 +178,8 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     best = _optuna_search(project, package, search, data)
     promote = ["python", "-m", f"{package}.pipeline", "promote", str(best.parent)]
     run(project, uv(), "run", "--no-sync", *promote)
+    # The cluster launchers are one switch away: their configs match the plugins' own.
+    check_launcher_configs(project, tmp_path)
 
     # An edit in conf/ reaches the next documented run (`dvc exp run` recomposes params.yaml).
     train_conf = project / "conf" / "train" / "default.yaml"
