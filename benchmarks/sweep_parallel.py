@@ -6,7 +6,11 @@ Renders a level-2 project (default answers), installs it, runs the pipeline's in
 validate stages once (a search reads the validated table), then times each mode a few
 times on the same seed, so both run the same trials. The sweeper's own start-up (imports,
 composing conf/) is in both figures, as a user waits for it too.
-Run: uv run python benchmarks/sweep_parallel.py [--search random_forest] [--repeats 3]
+
+The penguins table is small (342 rows): a trial takes well under a second, so what
+parallel trials save is bounded by each worker's start-up. --scale repeats the table's rows
+to time trials of a realistic size as well (the validate stage checks the larger table).
+Run: uv run python benchmarks/sweep_parallel.py [--search random_forest] [--scale 1 20]
 """
 
 from __future__ import annotations
@@ -43,9 +47,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--search", default="random_forest", help="a conf/hparams_search/ option")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scale", type=int, nargs="+", default=[1, 20], help="row repeats")
     args = parser.parse_args()
     uv = shutil.which("uv")
     assert uv, "uv must be on the PATH"
+    print(f"{TRIALS} trials of hparams_search={args.search} on {os.cpu_count()} cores, ", end="")
+    print(f"median of {args.repeats}:")
+    print("| table rows | joblib (parallel) s | basic (one after another) s | ratio |")
+    print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         project = copier_copy(Path(scratch) / "project", {"maturity_level": 2})
         subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, env=_env(), check=True)
@@ -58,30 +67,28 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        search = [
-            *run,
-            "python",
-            "-m",
-            f"{package}.pipeline.experiment",
-            f"hparams_search={args.search}",
-            f"hydra.sweeper.n_trials={TRIALS}",
-        ]
-        modes = {"joblib (parallel)": [], "basic (one after another)": ["hydra/launcher=basic"]}
-        times: dict[str, list[float]] = {mode: [] for mode in modes}
-        for repeat in range(args.repeats):
-            for mode, extra in modes.items():
-                folder = f"hydra.sweep.dir=multirun/{repeat}-{mode.split()[0]}"
-                times[mode].append(_timed([*search, *extra, folder], project))
-    cores = os.cpu_count()
-    medians = {mode: statistics.median(values) for mode, values in times.items()}
-    parallel, sequential = medians.values()
-    heading = f"{TRIALS} trials of hparams_search={args.search} on {cores} cores"
-    print(f"{heading}, median of {args.repeats}:")
-    print("| launcher | wall s |")
-    print("|---|---|")
-    for mode, value in medians.items():
-        print(f"| {mode} | {value:.1f} |")
-    print(f"ratio parallel / one after another: {parallel / sequential:.2f}")
+        raw = project / "data" / "raw" / "penguins.csv"
+        header, *rows = raw.read_text(encoding="utf-8").splitlines()
+        for scale in args.scale:
+            raw.write_text("\n".join([header, *rows * scale]) + "\n", encoding="utf-8")
+            _timed([*run, "python", "-m", f"{package}.pipeline", "validate"], project)
+            search = [
+                *run,
+                "python",
+                "-m",
+                f"{package}.pipeline.experiment",
+                f"hparams_search={args.search}",
+                f"hydra.sweeper.n_trials={TRIALS}",
+            ]
+            times: dict[str, list[float]] = {"joblib": [], "basic": []}
+            for repeat in range(args.repeats):
+                for launcher, values in times.items():
+                    folder = f"hydra.sweep.dir=multirun/{scale}-{repeat}-{launcher}"
+                    launch = [f"hydra/launcher={launcher}", folder]
+                    values.append(_timed([*search, *launch], project))
+            parallel, sequential = (statistics.median(values) for values in times.values())
+            cells = f"{parallel:.1f} | {sequential:.1f} | {parallel / sequential:.2f}"
+            print(f"| {len(rows) * scale} | {cells} |", flush=True)
 
 
 if __name__ == "__main__":
