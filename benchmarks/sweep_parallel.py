@@ -48,11 +48,14 @@ def main() -> None:
     parser.add_argument("--search", default="random_forest", help="a conf/hparams_search/ option")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale", type=int, nargs="+", default=[1, 20], help="row repeats")
+    parser.add_argument(
+        "--batch", type=int, help="trials per batch (the sweeper's n_jobs); conf/ says 8"
+    )
     args = parser.parse_args()
     uv = shutil.which("uv")
     assert uv, "uv must be on the PATH"
     print(f"{TRIALS} trials of hparams_search={args.search} on {os.cpu_count()} cores, ", end="")
-    print(f"median of {args.repeats}:")
+    print(f"batches of {args.batch or 'conf/'} trials, median of {args.repeats}:")
     print("| table rows | joblib (parallel) s | basic (one after another) s | ratio |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
@@ -79,6 +82,7 @@ def main() -> None:
                 f"{package}.pipeline.experiment",
                 f"hparams_search={args.search}",
                 f"hydra.sweeper.n_trials={TRIALS}",
+                *([f"hydra.sweeper.n_jobs={args.batch}"] if args.batch else []),
             ]
             times: dict[str, list[float]] = {"joblib": [], "basic": []}
             for repeat in range(args.repeats):
