@@ -202,11 +202,14 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     run(project, uv(), "run", "--no-sync", *command)
 
     if data["compute"] == "azureml":
-        # The Azure ML specs validate, and both jobs run as Azure ML would run them.
+        # The Azure ML specs validate, and the jobs run as Azure ML would run them: the
+        # pipeline job in every such render, the command job (dvc repro without git, the
+        # table as an input) in the CSV one.
         azureml_jobs.check_specs(project)
-        outputs = azureml_jobs.run_command_job(project, tmp_path / "azureml-job")
-        assert (outputs / "models" / "model.joblib").is_file()
-        assert (outputs / data["tracking"] / "metrics.json").is_file()
+        if data.get("dataset") == "csv":
+            outputs = azureml_jobs.run_command_job(project, tmp_path / "azureml-job")
+            assert (outputs / "models" / "model.joblib").is_file()
+            assert (outputs / data["tracking"] / "metrics.json").is_file()
         outputs = azureml_jobs.run_pipeline_job(project, tmp_path / "azureml-pipeline")
         assert (outputs["model"] / "model.joblib").is_file()
         metrics = json.loads((outputs["report"] / data["tracking"] / "metrics.json").read_text())
