@@ -12,33 +12,26 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from mlops_ladder.render import copier_copy
-
-
-def _call(url: str, body: Any = None) -> None:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
+from mlops_ladder.service import free_port, request_json, wait_healthy
 
 
 def _timings(url: str, body: Any, requests: int) -> tuple[float, float]:
-    """Median and 95th percentile in milliseconds, after 20 warm-up requests."""
+    """Median and 95th percentile in milliseconds (decoding the answer included), after 20
+    warm-up requests."""
     for _ in range(20):
-        _call(url, body)
+        request_json(url, body)
     samples = []
     for _ in range(requests):
         start = time.perf_counter()
-        _call(url, body)
+        request_json(url, body)
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples), statistics.quantiles(samples, n=20)[18]
 
@@ -65,19 +58,12 @@ def main() -> None:
                 [*run, "python", "-c", row_code], cwd=project, check=True, capture_output=True
             ).stdout
         )
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         serve = [*run, "penguin-model", "serve", "--port", str(port)]
         with subprocess.Popen(serve, cwd=project, stdout=-3, stderr=-3) as server:
             try:
                 base = f"http://127.0.0.1:{port}"
-                for _ in range(120):
-                    try:
-                        _call(f"{base}/health")
-                        break
-                    except OSError:
-                        time.sleep(0.5)
+                wait_healthy(base, server)
                 cases = {
                     "GET /health": (f"{base}/health", None),
                     "POST /predict (1 row)": (f"{base}/predict", row),

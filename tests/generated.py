@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from palmerpenguins import load_penguins
+
+from mlops_ladder.service import free_port
 
 # An opening Jinja delimiter followed by an expression, tag or comment. A bare "}}" is
 # ordinary code (a nested dict literal), Go templates ({{.Field}}, as in docker inspect)
@@ -218,12 +219,6 @@ def check_docker_context(project: Path) -> None:
             assert sent(path), f"Dockerfile copies {source}, which .dockerignore leaves out"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _json_command(arguments: str) -> list[str]:
     command = json.loads(arguments)
     assert isinstance(command, list), f"use the exec (JSON) form, not {arguments!r}"
@@ -259,7 +254,7 @@ def check_service(project: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     write_training_csv(project, data)
     run(project, uv(), "run", "--no-sync", console_script(project), "train")
     check_docker_context(project)
-    port = _free_port()
+    port = free_port()
     serve, health = image_commands(project, port)
     with (
         tempfile.TemporaryFile(mode="w+") as log,

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mlops_ladder.render import answer_rules, copier_copy
+from mlops_ladder.service import free_port, request_json, wait_healthy
 
 Step = Callable[[str], None]
 
@@ -73,7 +71,7 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
     run_in_project("python", "-m", package, "score", str(rows), "--output", str(output))
     show(output)
     if level >= 1:
-        port = _free_port()
+        port = free_port()
         report(f"Serving the model on http://127.0.0.1:{port} and asking /predict for one penguin")
         command = [uv, "run", "--no-sync", "python", "-m", package, "serve", "--port", str(port)]
 
@@ -90,12 +88,6 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
 _PENGUINS = "from palmerpenguins import load_penguins; print(load_penguins()"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _ask_service(
     project: Path,
     command: list[str],
@@ -108,30 +100,15 @@ def _ask_service(
         command, cwd=project, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     ) as server:
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if server.poll() is not None:
-                    stderr = server.stderr.read().decode() if server.stderr else ""
-                    raise RuntimeError(f"the service exited:\n{stderr[-3000:]}")
-                try:
-                    urllib.request.urlopen(f"{url}/health", timeout=2).close()
-                    break
-                except OSError as error:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"the service did not answer /health: {error}"
-                        ) from error
-                    time.sleep(0.5)
-            with urllib.request.urlopen(f"{url}/metadata", timeout=10) as response:
-                row = make_row(list(json.loads(response.read())["features"]))
-            request = urllib.request.Request(
-                f"{url}/predict",
-                data=json.dumps(row).encode(),
-                headers={"content-type": "application/json"},
-            )
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    return row, json.loads(response.read())
+                wait_healthy(url, server)
+            except RuntimeError as error:
+                exited = server.poll() is not None and server.stderr is not None
+                stderr = server.stderr.read().decode() if exited and server.stderr else ""
+                raise RuntimeError(f"{error}\n{stderr[-3000:]}") from error
+            row = make_row(list(request_json(f"{url}/metadata", timeout=10)["features"]))
+            try:
+                return row, request_json(f"{url}/predict", row, timeout=10)
             except urllib.error.HTTPError as error:
                 raise RuntimeError(f"/predict answered {error.code}: {error.read()!r}") from error
         finally:
