@@ -23,6 +23,16 @@ from generated import run, uv_env
 _BINDING = re.compile(r"\$\{\{\s*([\w.]+)\s*\}\}")
 
 
+def _spec(project: Path, name: str) -> dict[str, Any]:
+    return yaml.safe_load((project / "azureml" / name).read_text(encoding="utf-8"))
+
+
+def _inputs(project: Path, spec: dict[str, Any]) -> dict[str, Path]:
+    """A spec's top-level inputs: local files, uploaded at submission."""
+    given = spec.get("inputs") or {}
+    return {name: (project / "azureml" / value["path"]).resolve() for name, value in given.items()}
+
+
 def check_specs(project: Path) -> None:
     """The specs load, and what they name (environment, code, inputs) is in the render."""
     from azure.ai.ml import load_environment, load_job
@@ -37,10 +47,8 @@ def check_specs(project: Path) -> None:
         assert str(job.environment).removeprefix("azureml:") == f"{environment.name}@latest"
         assert (folder / str(job.code)).resolve() == project.resolve(), job.code
     for name in ("train-job.yml", "train-pipeline.yml"):
-        spec = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
-        for key, given in (spec.get("inputs") or {}).items():
-            path = folder / given["path"]
-            assert path.is_file(), f"{name}: input {key} names {given['path']}, which is missing"
+        for key, path in _inputs(project, _spec(project, name)).items():
+            assert path.is_file(), f"{name}: input {key} names {path}, which is missing"
 
 
 def _snapshot(project: Path, destination: Path) -> Path:
@@ -76,23 +84,19 @@ def _run_command(project: Path, command: str, workdir: Path, name: str) -> None:
 
 def run_command_job(project: Path, workdir: Path) -> Path:
     """Run azureml/train-job.yml; returns its ``run`` output folder."""
-    spec = yaml.safe_load((project / "azureml" / "train-job.yml").read_text(encoding="utf-8"))
-    bindings: dict[str, Path] = {}
+    spec = _spec(project, "train-job.yml")
+    bindings = {f"inputs.{name}": path for name, path in _inputs(project, spec).items()}
     for name in spec["outputs"]:
         bindings[f"outputs.{name}"] = workdir / "job-outputs" / name
         bindings[f"outputs.{name}"].mkdir(parents=True)
-    for name, given in (spec.get("inputs") or {}).items():
-        bindings[f"inputs.{name}"] = (project / "azureml" / given["path"]).resolve()
     _run_command(project, _bind(spec["command"], bindings), workdir, "job")
     return bindings["outputs.run"]
 
 
 def run_pipeline_job(project: Path, workdir: Path) -> dict[str, Path]:
     """Run azureml/train-pipeline.yml's steps in order; returns its outputs' folders."""
-    spec = yaml.safe_load((project / "azureml" / "train-pipeline.yml").read_text(encoding="utf-8"))
-    parent: dict[str, Path] = {}
-    for name, given in (spec.get("inputs") or {}).items():
-        parent[f"parent.inputs.{name}"] = (project / "azureml" / given["path"]).resolve()
+    spec = _spec(project, "train-pipeline.yml")
+    parent = {f"parent.inputs.{name}": path for name, path in _inputs(project, spec).items()}
     for name in spec["outputs"]:
         parent[f"parent.outputs.{name}"] = workdir / "pipeline-outputs" / name
     for step_name, step in spec["jobs"].items():
