@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mlops_ladder.project_env import project_env
 from mlops_ladder.render import copier_copy
 from mlops_ladder.service import free_port, request_json, wait_healthy
 
@@ -45,9 +46,11 @@ def main() -> None:
     assert uv, "uv must be on the PATH"
     with tempfile.TemporaryDirectory() as scratch:
         project = copier_copy(Path(scratch) / "p", {"maturity_level": 1})
-        subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, check=True)
+        env = project_env()
+        subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, env=env, check=True)
         run = [uv, "run", "--no-sync"]
-        subprocess.run([*run, "penguin-model", "train"], cwd=project, check=True, stdout=-3)
+        train = [*run, "penguin-model", "train"]
+        subprocess.run(train, cwd=project, env=env, check=True, stdout=-3)
         row_code = (
             "from palmerpenguins import load_penguins; "
             "print(load_penguins().drop(columns=['species', 'year'])"
@@ -55,12 +58,16 @@ def main() -> None:
         )
         row = json.loads(
             subprocess.run(
-                [*run, "python", "-c", row_code], cwd=project, check=True, capture_output=True
+                [*run, "python", "-c", row_code],
+                cwd=project,
+                env=env,
+                check=True,
+                capture_output=True,
             ).stdout
         )
         port = free_port()
         serve = [*run, "penguin-model", "serve", "--port", str(port)]
-        with subprocess.Popen(serve, cwd=project, stdout=-3, stderr=-3) as server:
+        with subprocess.Popen(serve, cwd=project, env=env, stdout=-3, stderr=-3) as server:
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_healthy(base, server)

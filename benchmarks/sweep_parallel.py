@@ -24,14 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from mlops_ladder.project_env import project_env
 from mlops_ladder.render import copier_copy
 
 TRIALS = 8
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    env = project_env()
     # One thread per trial in both modes: parallelism comes from the launcher alone.
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env

@@ -16,13 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from mlops_ladder.project_env import project_env
 from mlops_ladder.render import answer_rules, copier_copy
 
 
 def _timed(command: list[str], project: Path) -> float:
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     start = time.perf_counter()
-    subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
+    subprocess.run(command, cwd=project, env=project_env(), check=True, capture_output=True)
     return time.perf_counter() - start
 
 

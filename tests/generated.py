@@ -23,6 +23,7 @@ from typing import Any
 
 from palmerpenguins import load_penguins
 
+from mlops_ladder.project_env import project_env
 from mlops_ladder.service import free_port
 
 # An opening Jinja delimiter followed by an expression, tag or comment. A bare "}}" is
@@ -69,9 +70,7 @@ def assert_same_tree(left: Path, right: Path, *, ignore: tuple[str, ...] = ()) -
 
 def uv_env() -> dict[str, str]:
     """The environment for uv in a rendered project: its own .venv, the shared cache."""
-    outer = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}  # this repo's venv, not the project's
-    env = {k: v for k, v in os.environ.items() if k not in outer}
-    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env = project_env()
     env.setdefault("UV_NO_PROGRESS", "1")
     return env
 

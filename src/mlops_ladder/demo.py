@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import urllib.error
@@ -11,21 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlops_ladder.project_env import project_env
 from mlops_ladder.render import answer_rules, copier_copy
 from mlops_ladder.service import free_port, request_json, wait_healthy
 
 Step = Callable[[str], None]
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
-    return env
-
-
 def _run(project: Path, *command: str) -> str:
     result = subprocess.run(
-        list(command), cwd=project, env=_env(), capture_output=True, text=True, check=False
+        list(command), cwd=project, env=project_env(), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         raise RuntimeError(
@@ -97,7 +91,7 @@ def _ask_service(
     """Start the service, wait for /health, post a row of the model's features to
     /predict, stop the service. Returns the row and the answer."""
     with subprocess.Popen(
-        command, cwd=project, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, cwd=project, env=project_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     ) as server:
         try:
             try:
