@@ -34,6 +34,10 @@ HIGHEST_BUILT_LEVEL = 2
 PREVIEW_LEVEL: int | None = None
 PREVIEW_VARIABLE = "MLOPS_LADDER_PREVIEW"
 
+# The mlops-ladder release this template belongs to (pyproject.toml's version): generated
+# CI runs this release's `mlops-ladder assess`, whose checks match what it generates.
+TEMPLATE_VERSION = "0.1.0"
+
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
 TASKS = ("classification", "regression")

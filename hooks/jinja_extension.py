@@ -91,5 +91,6 @@ class MlopsLadderExtension(Extension):
         environment.tests["at_level"] = answers.at_level
         environment.tests["ci"] = answers.ci
         environment.globals["current_year"] = dt.date.today().year
+        environment.globals["ladder_version"] = answers.TEMPLATE_VERSION
         # Absolute, so generation hooks find the shared code from inside the new project.
         environment.globals["hooks_dir"] = str(Path(__file__).resolve().parent)

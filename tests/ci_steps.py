@@ -11,9 +11,11 @@ here before the suite passes, and a listed name the config no longer has fails a
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,6 +291,17 @@ def run_ci(
     return outcome
 
 
+@functools.cache
+def ladder_wheels() -> Path:
+    """A folder with this checkout's mlops-ladder wheel, for the CI step that runs
+    `uv tool run --from mlops-ladder==<version> mlops-ladder assess`: the version the
+    render pins is not on the package index, and must be this code anyway."""
+    folder = Path(tempfile.mkdtemp(prefix="mlops-ladder-wheel-"))
+    root = Path(__file__).resolve().parents[1]
+    run(root, uv(), "build", "--wheel", "--quiet", "--out-dir", str(folder), str(root))
+    return folder
+
+
 def _run_step(
     step: Step,
     job: Job,
@@ -312,6 +325,8 @@ def _run_step(
         return
     assert step.script is not None
     env = {**uv_env(), **runner_env}
+    if "mlops-ladder assess" in step.script:
+        env["UV_FIND_LINKS"] = str(ladder_wheels())
     for key, value in step.env.items():
         assert "${{" not in value, (
             f"step {step.id!r} needs the expression {value!r}, which only GitHub evaluates: "

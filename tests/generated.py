@@ -163,6 +163,10 @@ def check_pre_commit(project: Path) -> None:
         run(project, "git", "init", "--quiet", "--initial-branch=main")
     run(project, "git", "add", "--all")
     run(project, _tool("pre-commit"), "run", "--all-files", "--show-diff-on-failure")
+    if "stages: [pre-push]" in (project / ".pre-commit-config.yaml").read_text(encoding="utf-8"):
+        # A project without CI runs its tests before each push.
+        pre_push = ("--hook-stage", "pre-push", "--all-files")
+        run(project, _tool("pre-commit"), "run", *pre_push, "--show-diff-on-failure")
 
 
 def write_training_csv(project: Path, data: Mapping[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,16 @@ from rich.table import Table
 
 from mlops_ladder.demo import run_demo
 from mlops_ladder.render import answer_rules, copier_copy
+from mlops_ladder.review import LEVELS, level_of
+from mlops_ladder.review.assess import (
+    HIGHEST,
+    AssessError,
+    Assessment,
+    as_json,
+    as_markdown,
+    assess,
+    todo_lines,
+)
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console()
@@ -105,3 +116,58 @@ def demo(
         errors.print(f"[red]Demo failed:[/] {error}")
         raise typer.Exit(1) from error
     console.print(f"[green]Done.[/] The project is in {destination}.")
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def _print_table(assessment: Assessment) -> None:
+    level = assessment.level
+    table = Table(title=f"{assessment.path}: level {level} ({LEVELS[level]})")
+    for column in ("level", "check", "", "result"):
+        table.add_column(column)
+    marks = {True: "[green]pass[/]", False: "[red]fail[/]", None: "[yellow]skipped[/]"}
+    for result in assessment.results:
+        table.add_row(
+            str(level_of(result.family)), result.name, result.description, marks[result.result]
+        )
+    console.print(table)
+    for line in todo_lines(assessment):
+        console.print(line, markup=False)
+
+
+@app.command(name="assess")
+def assess_command(
+    path: Annotated[Path, typer.Argument(help="The repository's folder.")] = Path(),
+    output: Annotated[Format, typer.Option("--format", help="How to print it.")] = Format.table,
+    min_level: Annotated[
+        int | None,
+        typer.Option(
+            "--min-level",
+            min=0,
+            max=HIGHEST,
+            help="Exit 1 when the repository is below this level (a CI gate).",
+        ),
+    ] = None,
+) -> None:
+    """Which MLOps maturity level a repository has reached, and what the next one needs."""
+    try:
+        assessment = assess(path)
+    except AssessError as error:
+        errors.print(f"[red]Error:[/] {error}")
+        raise typer.Exit(2) from error
+    if output is Format.json:
+        print(as_json(assessment))
+    elif output is Format.markdown:
+        print(as_markdown(assessment), end="")
+    else:
+        _print_table(assessment)
+    if min_level is not None and assessment.level < min_level:
+        errors.print(
+            f"[red]Error:[/] {path} is at level {assessment.level}, below the required"
+            f" {min_level}; the checks to fix are listed above."
+        )
+        raise typer.Exit(1)

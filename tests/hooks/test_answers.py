@@ -183,3 +183,14 @@ def test_bad_dvc_remotes_are_refused(remote: str) -> None:
 
 def test_artifact_names_fit_dvc() -> None:
     assert answers.artifact_name("Seabird.Mass_Model") == "seabird-mass-model"
+
+
+def test_template_version_and_level_names_match_the_package() -> None:
+    # Generated CI installs mlops-ladder==TEMPLATE_VERSION to run `assess`; its level names
+    # are the template's.
+    from importlib.metadata import version
+
+    from mlops_ladder.review import LEVELS
+
+    assert version("mlops-ladder") == answers.TEMPLATE_VERSION
+    assert answers.LEVEL_NAMES == LEVELS
