@@ -23,6 +23,17 @@ from mlops_ladder.review.assess import (
     assess,
     todo_lines,
 )
+from mlops_ladder.upgrade import (
+    Outcome,
+    UpgradeError,
+    files_added,
+    latest_release,
+    read_answers,
+    recorded_version,
+    require_clean_tree,
+    run_update,
+    target_level,
+)
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console()
@@ -171,3 +182,91 @@ def assess_command(
             f" {min_level}; the checks to fix are listed above."
         )
         raise typer.Exit(1)
+
+
+ProjectPath = Annotated[Path, typer.Argument(help="The project's folder.")]
+VcsRef = Annotated[
+    str | None,
+    typer.Option("--vcs-ref", help="Template git ref to update to (default: its latest release)."),
+]
+
+
+def _refuse(error: Exception) -> typer.Exit:
+    errors.print(f"[red]Error:[/] {error}")
+    return typer.Exit(2)
+
+
+def _report(outcome: Outcome) -> None:
+    """Changed files, then each conflict with what to do; exit 1 when a person must act."""
+    console.print(f"{len(outcome.changed)} files changed; review them with `git diff`.")
+    if outcome.conflicts or outcome.rejected:
+        errors.print("[red]Conflicts[/] where the template and your edits changed the same lines:")
+        for path in outcome.conflicts:
+            errors.print(f"  {path}: keep what you need between the <<<<<<< and >>>>>>> markers")
+        for path in outcome.rejected:
+            errors.print(f"  {path}: apply this rejected hunk by hand to the file, then delete it")
+        errors.print("The pre-commit hooks refuse to commit markers or .rej files until then.")
+    if outcome.lock_error:
+        errors.print("[red]`uv lock` failed[/]; run it once pyproject.toml is fixed:")
+        errors.print(outcome.lock_error, markup=False)
+    if outcome.conflicts or outcome.rejected or outcome.lock_error:
+        raise typer.Exit(1)
+    console.print("[green]No conflicts.[/] Run the tests, then commit.")
+
+
+@app.command()
+def climb(
+    project: ProjectPath = Path(),
+    to: Annotated[
+        int | None, typer.Option("--to", help="The level to reach (default: one up).")
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="An answer to a new question, as KEY=VALUE."),
+    ] = None,
+    vcs_ref: VcsRef = None,
+) -> None:
+    """Move a project up one MLOps level (or to --to), keeping its own edits."""
+    try:
+        answers = read_answers(project)
+        require_clean_tree(project)
+        target = target_level(int(answers["maturity_level"]), to)
+        changes = {**_parse_data(data or []), "maturity_level": target}
+        added = files_added(answers, changes, vcs_ref)
+    except UpgradeError as error:
+        raise _refuse(error) from error
+    console.print(f"Level {answers['maturity_level']} -> {target} adds {len(added)} files:")
+    for path in added:
+        console.print(f"  + {path}", markup=False)
+    _report(run_update(project, changes, vcs_ref))
+
+
+@app.command()
+def update(project: ProjectPath = Path(), vcs_ref: VcsRef = None) -> None:
+    """Update a project to the template's latest release, at its level, keeping its edits."""
+    try:
+        read_answers(project)
+        require_clean_tree(project)
+    except UpgradeError as error:
+        raise _refuse(error) from error
+    _report(run_update(project, {}, vcs_ref))
+
+
+@app.command(name="check-update")
+def check_update(project: ProjectPath = Path()) -> None:
+    """Exit 1 when the template has a newer release than the project's (for CI)."""
+    try:
+        answers = read_answers(project)
+        latest = latest_release(str(answers.get("_src_path", "")))
+    except UpgradeError as error:
+        raise _refuse(error) from error
+    current = recorded_version(answers)
+    if latest is None:
+        console.print("The template has no release tags yet: nothing to compare with.")
+        return
+    if current is not None and current >= latest:
+        console.print(f"Up to date: the project is on {current}, the latest release.")
+        return
+    console.print(f"Update available: {current or answers.get('_commit')} -> {latest}.")
+    console.print("Run `mlops-ladder update` (CHANGELOG.md says what changes).")
+    raise typer.Exit(1)

@@ -43,13 +43,13 @@ def copier_copy(
     vcs_ref: str | None = "HEAD",
     quiet: bool = True,
     defaults: bool = True,
-    template: Path | None = None,
+    template: str | Path | None = None,
 ) -> Path:
     """Render with Copier (tasks included: they only touch the new project).
 
     ``vcs_ref="HEAD"`` renders the checkout's latest commit plus uncommitted changes (what
     the tests want); ``None`` lets Copier pick the latest release tag, as users get.
-    ``template`` defaults to this checkout.
+    ``template`` (a path or a URL) defaults to this checkout.
     """
     from copier import run_copy
 

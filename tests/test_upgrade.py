@@ -1,0 +1,210 @@
+"""`mlops-ladder climb`, `update` and `check-update` on projects rendered from a snapshot of
+this checkout (Copier updates from a commit, so the working tree is committed first)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from generated import project_files, run, template_snapshot, uv
+from levels import expected_files
+from typer.testing import CliRunner
+
+from mlops_ladder.cli import app
+from mlops_ladder.render import copier_copy
+
+runner = CliRunner()
+GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
+LEVEL_LINE = "This repository is at **MLOps maturity level 0**"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return template_snapshot(tmp_path_factory.mktemp("template") / "template")
+
+
+def _render(template: Path, where: Path, level: int = 0, **data: object) -> Path:
+    answers = {"maturity_level": level, "initialize_git": True, **data}
+    return copier_copy(where / "project", answers, template=template, vcs_ref=None)
+
+
+def _state(project: Path) -> tuple[str, str]:
+    """The commit and the working tree's status: equal before and after means untouched."""
+    head = run(project, "git", "rev-parse", "HEAD").stdout
+    status = run(project, "git", "status", "--porcelain", "--untracked-files=all").stdout
+    return head, status
+
+
+def _answers(project: Path) -> dict[str, object]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def level0(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(template, tmp_path_factory.mktemp("level0"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--to", "0"], "climb only goes up"),
+        (["--to", "5"], "There is no level 5"),
+        (["--to", "3"], "Level 3 is not built in this version"),
+    ],
+)
+def test_climb_refuses_a_level_it_cannot_reach(level0: Path, args: list[str], message: str):
+    before = _state(level0)
+    result = runner.invoke(app, ["climb", str(level0), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert _state(level0) == before
+
+
+def test_climb_refuses_a_dirty_tree_and_changes_nothing(level0: Path) -> None:
+    readme = level0 / "README.md"
+    original = readme.read_text(encoding="utf-8")
+    readme.write_text(original + "\nwork in progress\n", encoding="utf-8")
+    try:
+        result = runner.invoke(app, ["climb", str(level0)])
+        assert result.exit_code == 2
+        assert "uncommitted changes (README.md)" in result.stderr
+        assert readme.read_text(encoding="utf-8").endswith("work in progress\n")
+        assert _answers(level0)["maturity_level"] == 0
+    finally:
+        readme.write_text(original, encoding="utf-8")
+
+
+def test_climb_refuses_a_repo_not_made_from_the_template(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("print('hi')\n", encoding="utf-8")
+    for command in (["init", "-q"], ["add", "--all"], ["commit", "-qm", "app"]):
+        subprocess.run([*GIT, *command], cwd=tmp_path, check=True)
+    result = runner.invoke(app, ["climb", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "was not made from this template with Copier" in result.stderr
+    other = tmp_path / ".copier-answers.yml"
+    other.write_text("_src_path: gh:someone/else\nproject: x\n", encoding="utf-8")
+    result = runner.invoke(app, ["update", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "made from another Copier template" in result.stderr
+
+
+def test_a_conflicting_edit_is_listed_with_markers_in_that_file_only(
+    template: Path, tmp_path: Path
+) -> None:
+    project = _render(template, tmp_path)
+    readme = project / "README.md"
+    # The user rewrites the line the template changes when the level changes.
+    text = readme.read_text(encoding="utf-8").replace(LEVEL_LINE, "This repo is our pilot")
+    readme.write_text(text, encoding="utf-8")
+    run(project, *GIT, "commit", "-qam", "Our wording")
+
+    result = runner.invoke(app, ["climb", str(project), "--data", "ci_provider=github"])
+
+    assert result.exit_code == 1, result.output
+    assert "+ .github/workflows/ci.yml" in result.stdout  # the plan, shown first
+    assert "README.md: keep what you need between" in result.stderr
+    marked = [
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if ".git" not in path.parts
+        and path.is_file()
+        and "<<<<<<< before updating" in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert marked == ["README.md"]
+    assert "This repo is our pilot" in readme.read_text(encoding="utf-8")
+
+
+def test_check_update_and_update_follow_release_tags(tmp_path: Path) -> None:
+    template = template_snapshot(tmp_path / "template")
+    run(template, *GIT, "tag", "v0.1.0")
+    project = _render(template, tmp_path)
+    assert _answers(project)["_commit"] == "v0.1.0"
+    up_to_date = runner.invoke(app, ["check-update", str(project)])
+    assert up_to_date.exit_code == 0, up_to_date.output
+    assert "Up to date" in up_to_date.stdout
+
+    license_file = template / "LICENSE"
+    license_file.write_text(license_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    run(template, *GIT, "commit", "-qam", "A release")
+    run(template, *GIT, "tag", "v0.2.0")
+    behind = runner.invoke(app, ["check-update", str(project)])
+    assert behind.exit_code == 1
+    assert "Update available: 0.1.0 -> 0.2.0" in behind.stdout
+
+    updated = runner.invoke(app, ["update", str(project)])
+    assert updated.exit_code == 0, updated.output
+    assert _answers(project)["_commit"] == "v0.2.0"
+    assert runner.invoke(app, ["check-update", str(project)]).exit_code == 0
+
+
+REPORTING = """\"\"\"The team's own module: a one-line summary of a metrics dict.\"\"\"
+
+
+def summary(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{name}={value:.3f}" for name, value in sorted(metrics.items()))
+"""
+REPORTING_TEST = """from {package}.reporting import summary
+
+
+def test_summary_is_sorted() -> None:
+    assert summary({{"r2": 0.5, "mae": 1.0}}) == "mae=1.000, r2=0.500"
+"""
+TEAM_NOTES = "\n## Team notes\n\nOwned by the seabird team; ask in #seabirds.\n"
+
+
+@pytest.mark.slow
+def test_climb_level_by_level_keeps_every_user_edit(template: Path, tmp_path: Path) -> None:
+    """Level 0 with a team's edits climbs one level at a time with the CLI: after each step
+    every edit is intact, the level's files are there, no conflict markers, tests green."""
+    project = _render(template, tmp_path, task="regression")
+    (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    source = project / "src" / package
+    (source / "reporting.py").write_text(REPORTING, encoding="utf-8")
+    (project / "tests" / "test_reporting.py").write_text(
+        REPORTING_TEST.format(package=package), encoding="utf-8"
+    )
+    train = source / "train.py"
+    edited = train.read_text(encoding="utf-8").replace("Ridge(alpha=1.0)", "Ridge(alpha=0.5)")
+    train.write_text(edited, encoding="utf-8")
+    run(project, uv(), "add", "--quiet", "--no-sync", "rich>=13")
+    readme = project / "README.md"
+    # A section of the template's the levels do not change; appending at the very end would
+    # meet each level's new "Next step" there (docs/upgrading.md).
+    readme.write_text(
+        readme.read_text(encoding="utf-8").replace("\n## Data\n", TEAM_NOTES + "\n## Data\n"),
+        encoding="utf-8",
+    )
+    deleted = [project / "notebooks" / "01-explore.ipynb", project / "tests" / "test_notebook.py"]
+    for path in deleted:
+        path.unlink()
+    run(project, *GIT, "add", "--all")
+    run(project, *GIT, "commit", "-qm", "The team's edits")
+
+    for level in (1, 2):
+        result = runner.invoke(app, ["climb", str(project), "--data", "ci_provider=github"])
+        assert result.exit_code == 0, result.output + result.stderr
+        assert _answers(project)["maturity_level"] == level
+        assert (source / "reporting.py").read_text(encoding="utf-8") == REPORTING
+        assert "Ridge(alpha=0.5)" in train.read_text(encoding="utf-8")
+        assert '"rich>=13"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+        assert TEAM_NOTES + "\n## Data\n" in readme.read_text(encoding="utf-8")
+        assert not any(path.exists() for path in deleted)
+        files = set(project_files(project))
+        missing = (
+            expected_files(level, package, "github")
+            - files
+            - {path.relative_to(project) for path in deleted}
+        )
+        assert not missing, f"level {level} did not add {sorted(map(str, missing))}"
+        assert not [p for p in files if p.suffix == ".rej"]
+        for path in files:
+            text = (project / path).read_text(encoding="utf-8", errors="replace")
+            assert "<<<<<<< before updating" not in text, f"conflict markers in {path}"
+        run(project, uv(), "sync", "--locked", "--quiet")
+        run(project, uv(), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider")
+        run(project, *GIT, "add", "--all")
+        run(project, *GIT, "commit", "-qm", f"Climb to level {level}")
+    run(project, uv(), "run", "--no-sync", "dvc", "repro")
+    assert (project / "models" / "model.joblib").is_file()
