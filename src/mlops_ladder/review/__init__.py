@@ -8,11 +8,13 @@ the level reached and a to-do list for the next one.
 
 from __future__ import annotations
 
-from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_ladder.review.checks import CHECKS
 from mlops_ladder.review.evidence import Evidence, collect
+
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.abc import Traversable
 
 # The maturity model's names (hooks/answers.py has the same for the template, which an
 # installed mlops-ladder does not ship; a test keeps the two equal).

@@ -14,10 +14,12 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.abc import Traversable
 
 # Never evidence of a practice, and big: virtual environments, caches, VCS internals.
 _SKIPPED_FOLDERS = frozenset(
