@@ -116,6 +116,57 @@ def test_a_conflicting_edit_is_listed_with_markers_in_that_file_only(
     assert "This repo is our pilot" in readme.read_text(encoding="utf-8")
 
 
+MIGRATIONS = """_migrations:
+  - version: v0.2.0
+    when: "{{ _stage == 'before' }}"
+    command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrations.py",
+              rename-answer, description, summary]
+  - version: v0.2.0
+    when: "{{ true }}"
+    command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrations.py",
+              rename-file, notebooks/01-explore.ipynb, notebooks/explore.ipynb,
+              "--stage={{ _stage }}"]
+
+"""
+
+
+def test_a_migration_carries_a_renamed_file_and_a_renamed_answer(tmp_path: Path) -> None:
+    """A release (fixture tag v0.2.0) renames the notebook and the `description` question;
+    its migrations move the project's edited notebook and keep the answer's value."""
+    template = template_snapshot(tmp_path / "template")
+    run(template, *GIT, "tag", "v0.1.0")
+    project = _render(template, tmp_path, description="Seabird masses for the field team.")
+    notebook = project / "notebooks" / "01-explore.ipynb"
+    note = '{"cell_type": "markdown", "id": "team", "metadata": {}, "source": ["Team note"]},'
+    edited = notebook.read_text(encoding="utf-8").replace('"cells": [', f'"cells": [{note}', 1)
+    notebook.write_text(edited, encoding="utf-8")
+    run(project, *GIT, "commit", "-qam", "Our notebook note")
+
+    tree = "template/{{cookiecutter.project_slug}}/notebooks/"
+    run(template, "git", "mv", f"{tree}01-explore.ipynb", f"{tree}explore.ipynb")
+    config = template / "copier.yml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("\ndescription:\n", "\nsummary:\n", 1)
+    text = text.replace("{{ description | tojson }}", "{{ summary | tojson }}")
+    config.write_text(text.replace("# PROMPT ---", MIGRATIONS + "# PROMPT ---", 1))
+    run(template, *GIT, "commit", "-qam", "Rename the notebook and the description question")
+    run(template, *GIT, "tag", "v0.2.0")
+
+    result = runner.invoke(app, ["update", str(project)])
+
+    assert result.exit_code == 0, result.output + result.stderr
+    answers = _answers(project)
+    assert answers["summary"] == "Seabird masses for the field team."
+    assert "description" not in answers
+    assert 'description = "Seabird masses for the field team."' in (
+        project / "pyproject.toml"
+    ).read_text(encoding="utf-8")
+    assert not notebook.exists()
+    moved = (project / "notebooks" / "explore.ipynb").read_text(encoding="utf-8")
+    assert "Team note" in moved
+    assert "<<<<<<<" not in moved
+
+
 def test_check_update_and_update_follow_release_tags(tmp_path: Path) -> None:
     template = template_snapshot(tmp_path / "template")
     run(template, *GIT, "tag", "v0.1.0")

@@ -82,7 +82,9 @@ def copier_update(
         defaults=True,
         overwrite=True,
         unsafe=True,
-        skip_answered=True,
+        # With defaults=True nothing is asked either way; not skipping makes Copier reload
+        # the answers after the "before" migrations, so a renamed answer keeps its value.
+        skip_answered=False,
         vcs_ref=vcs_ref,
         quiet=quiet,
     )
