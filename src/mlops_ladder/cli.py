@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from copier.errors import UserMessageError
 from rich.console import Console
 from rich.table import Table
 
@@ -129,6 +130,12 @@ def demo(
     console.print(f"[green]Done.[/] The project is in {destination}.")
 
 
+def _refuse(error: Exception) -> typer.Exit:
+    """A refused request: its reason, exit 2 (nothing was changed)."""
+    errors.print(f"[red]Error:[/] {error}")
+    return typer.Exit(2)
+
+
 class Format(str, enum.Enum):
     table = "table"
     json = "json"
@@ -168,8 +175,7 @@ def assess_command(
     try:
         assessment = assess(path)
     except AssessError as error:
-        errors.print(f"[red]Error:[/] {error}")
-        raise typer.Exit(2) from error
+        raise _refuse(error) from error
     if output is Format.json:
         print(as_json(assessment))
     elif output is Format.markdown:
@@ -191,11 +197,6 @@ VcsRef = Annotated[
 ]
 
 
-def _refuse(error: Exception) -> typer.Exit:
-    errors.print(f"[red]Error:[/] {error}")
-    return typer.Exit(2)
-
-
 def _report(outcome: Outcome) -> None:
     """Changed files, then each conflict with what to do; exit 1 when a person must act."""
     console.print(f"{len(outcome.changed)} files changed; review them with `git diff`.")
@@ -212,6 +213,15 @@ def _report(outcome: Outcome) -> None:
     if outcome.conflicts or outcome.rejected or outcome.lock_error:
         raise typer.Exit(1)
     console.print("[green]No conflicts.[/] Run the tests, then commit.")
+
+
+def _update(project: Path, changes: dict[str, object], vcs_ref: str | None) -> Outcome:
+    try:
+        return run_update(project, changes, vcs_ref)
+    except (UserMessageError, ValueError) as error:
+        # Copier refuses (an answer its validator rejects, an unreachable template)
+        # before it writes anything.
+        raise _refuse(error) from error
 
 
 @app.command()
@@ -238,7 +248,7 @@ def climb(
     console.print(f"Level {answers['maturity_level']} -> {target} adds {len(added)} files:")
     for path in added:
         console.print(f"  + {path}", markup=False)
-    _report(run_update(project, changes, vcs_ref))
+    _report(_update(project, changes, vcs_ref))
 
 
 @app.command()
@@ -249,7 +259,7 @@ def update(project: ProjectPath = Path(), vcs_ref: VcsRef = None) -> None:
         require_clean_tree(project)
     except UpgradeError as error:
         raise _refuse(error) from error
-    _report(run_update(project, {}, vcs_ref))
+    _report(_update(project, {}, vcs_ref))
 
 
 @app.command(name="check-update")
