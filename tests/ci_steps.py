@@ -49,6 +49,8 @@ NOT_RUN_HERE: dict[str, dict[str, str]] = {
         "publish/Log in to the registry": _CREDENTIALS,
         "publish/Build the image": _NO_ENGINE,
         "publish/Push the image": _CREDENTIALS,
+        "update/Open a pull request": "needs the workflow's token to push a branch and open "
+        "the pull request; the step before it ran (no newer template release here)",
     },
     "gitlab": {
         "build-image": _NO_ENGINE,
@@ -223,6 +225,7 @@ def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
             "GITHUB_SHA": sha,
             "GITHUB_BASE_REF": "main",
             "GITHUB_STEP_SUMMARY": str(workdir / ".step-summary.md"),
+            "GITHUB_OUTPUT": str(workdir / ".step-outputs"),
         },
         "gitlab": {
             "GITLAB_CI": "true",
@@ -325,7 +328,7 @@ def _run_step(
         return
     assert step.script is not None
     env = {**uv_env(), **runner_env}
-    if "mlops-ladder assess" in step.script:
+    if "mlops-ladder " in step.script:  # the CLI, from the release the render pins
         env["UV_FIND_LINKS"] = str(ladder_wheels())
     for key, value in step.env.items():
         assert "${{" not in value, (

@@ -88,7 +88,11 @@ SAMPLE_FILES: dict[int, tuple[str, ...]] = {2: ("src/{package}/pipeline/ingest.p
 # The CI files each level adds, per provider (GitLab and Azure grow one file).
 CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
     1: {
-        "github": (".github/workflows/ci.yml", ".github/workflows/release.yml"),
+        "github": (
+            ".github/workflows/ci.yml",
+            ".github/workflows/release.yml",
+            ".github/workflows/template-update.yml",
+        ),
         "gitlab": (".gitlab-ci.yml",),
         "azure": ("azure-pipelines.yml",),
     },

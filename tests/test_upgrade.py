@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from generated import project_files, run, template_snapshot, uv
+from ci_steps import ladder_wheels
+from generated import project_files, run, template_snapshot, uv, uv_env
 from levels import expected_files
 from typer.testing import CliRunner
 
@@ -259,3 +260,34 @@ def test_climb_level_by_level_keeps_every_user_edit(template: Path, tmp_path: Pa
         run(project, *GIT, "commit", "-qm", f"Climb to level {level}")
     run(project, uv(), "run", "--no-sync", "dvc", "repro")
     assert (project / "models" / "model.joblib").is_file()
+
+
+@pytest.mark.slow
+def test_the_template_update_workflow_commits_a_newer_release(tmp_path: Path) -> None:
+    """The GitHub workflow's update step, run here on a render of a fixture release: with
+    a newer tag it updates, on a branch of its own, and says a pull request is due."""
+    template = template_snapshot(tmp_path / "template")
+    run(template, *GIT, "tag", "v0.1.0")
+    project = _render(template, tmp_path, level=1, ci_provider="github")
+    license_file = template / "LICENSE"
+    license_file.write_text(license_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    run(template, *GIT, "commit", "-qam", "A release")
+    run(template, *GIT, "tag", "v0.2.0")
+    workflow = yaml.safe_load(
+        (project / ".github" / "workflows" / "template-update.yml").read_text(encoding="utf-8")
+    )
+    (step,) = [s for s in workflow["jobs"]["update"]["steps"] if s.get("id") == "update"]
+    outputs = tmp_path / "outputs"
+    env = {
+        **uv_env(),
+        **workflow["env"],
+        "GITHUB_OUTPUT": str(outputs),
+        "UV_FIND_LINKS": str(ladder_wheels()),
+    }
+
+    subprocess.run(["bash", "-e", "-c", step["run"]], cwd=project, env=env, check=True)
+
+    assert outputs.read_text(encoding="utf-8").strip() == "changed=true"
+    assert run(project, "git", "branch", "--show-current").stdout.startswith("template-update/")
+    assert _answers(project)["_commit"] == "v0.2.0"
+    assert run(project, "git", "status", "--porcelain").stdout == ""
