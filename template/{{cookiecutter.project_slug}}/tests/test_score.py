@@ -34,6 +34,13 @@ def test_score_file_adds_predictions_to_every_row(
 {%- endif %}
 
 
+def test_predictions_are_the_pipelines_own(bundle: ModelBundle, penguins: pd.DataFrame) -> None:
+    # score.predict may take a faster path (one pass for classes and probabilities); it
+    # must give what the fitted pipeline's predict() gives, row for row.
+    expected = bundle.pipeline.predict(penguins[bundle.features])
+    assert (predict(bundle, penguins)["prediction"].to_numpy() == expected).all()
+
+
 def test_missing_feature_column_is_refused_by_name(
     bundle: ModelBundle, penguins: pd.DataFrame
 ) -> None:

@@ -35,11 +35,17 @@ def predict(bundle: ModelBundle, frame: pd.DataFrame) -> pd.DataFrame:
     require_columns(frame, bundle.features, source="Input to score")
     rows = frame[bundle.features]
     scored = frame.copy()
-    scored["prediction"] = bundle.pipeline.predict(rows)
     if bundle.task == "classification":
+        # One pass through the pipeline: a scikit-learn classifier predicts the class of
+        # highest probability, so predict_proba alone gives both (predict as well would
+        # run the whole pipeline twice).
         probabilities = bundle.pipeline.predict_proba(rows)
-        for index, label in enumerate(bundle.pipeline.classes_):
+        classes = bundle.pipeline.classes_
+        scored["prediction"] = classes[probabilities.argmax(axis=1)]
+        for index, label in enumerate(classes):
             scored[f"probability_{label}"] = probabilities[:, index]
+    else:
+        scored["prediction"] = bundle.pipeline.predict(rows)
     return scored
 
 
