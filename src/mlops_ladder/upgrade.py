@@ -63,8 +63,8 @@ def read_answers(project: Path) -> dict[str, Any]:
     return answers
 
 
-def require_clean_tree(project: Path) -> None:
-    """Refuse uncommitted changes: the update's own changes must be reviewable on their own."""
+def _changed_files(project: Path) -> list[str] | None:
+    """The paths git reports as changed or untracked; None outside a git repository."""
     result = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all"],
         cwd=project,
@@ -73,11 +73,18 @@ def require_clean_tree(project: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
+        return None
+    return sorted(line[3:] for line in result.stdout.splitlines())
+
+
+def require_clean_tree(project: Path) -> None:
+    """Refuse uncommitted changes: the update's own changes must be reviewable on their own."""
+    dirty = _changed_files(project)
+    if dirty is None:
         raise UpgradeError(
             f"{project} is not a git repository: Copier's update merges against the history "
             "it records there (git init && git add --all && git commit)."
         )
-    dirty = [line[3:] for line in result.stdout.splitlines()]
     if dirty:
         shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
         raise UpgradeError(
@@ -130,14 +137,7 @@ def run_update(project: Path, data: Mapping[str, Any], vcs_ref: str | None) -> O
     """`copier update` with these answers changed; then what changed and what conflicts."""
     copier_update(project, data, vcs_ref=vcs_ref, quiet=True)
     lock_error = _relock(project)
-    status = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    changed = sorted(line[3:] for line in status.stdout.splitlines())
+    changed = _changed_files(project) or []
     conflicts = [path for path in changed if _has_markers(project / path)]
     rejected = [path for path in changed if path.endswith(".rej")]
     return Outcome(changed, conflicts, rejected, lock_error)
