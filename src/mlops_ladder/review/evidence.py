@@ -74,7 +74,7 @@ class Evidence:
 
     def matching(self, *patterns: str) -> list[str]:
         """Files matching any of the glob patterns (``*`` crosses folders), sorted."""
-        return sorted(p for p in self.files if any(fnmatch.fnmatch(p, g) for g in patterns))
+        return _matching(self.files, patterns)
 
     def ci_strings(self) -> Iterator[tuple[str, str]]:
         """Every string in every CI config (commands, rules, names), with its file."""
@@ -102,6 +102,10 @@ class Evidence:
             for path, why in sorted(self.problems.items())
             if any(fnmatch.fnmatch(path, g) for g in patterns)
         ]
+
+
+def _matching(files: frozenset[str], patterns: tuple[str, ...]) -> list[str]:
+    return sorted(p for p in files if any(fnmatch.fnmatch(p, g) for g in patterns))
 
 
 def _strings(node: object) -> Iterator[str]:
@@ -215,11 +219,10 @@ def collect(root: Traversable) -> Evidence:
     entries = _walk(root)
     files = frozenset(entries)
     reader = _Reader(entries)
-    evidence = Evidence(files=files)  # for its matching(); the real one is built below
     ci = {
         path: reader.yaml(path)
         for patterns in CI_PATTERNS.values()
-        for path in evidence.matching(*patterns)
+        for path in _matching(files, patterns)
     }
     for path, document in ci.items():
         for called in _local_workflows(document):
@@ -234,10 +237,10 @@ def collect(root: Traversable) -> Evidence:
         for path in (".dvc/config", ".dvc/config.local")
         if path in files and (text := reader.text(path)) is not None
     )
-    declarations = [reader.text(path) for path in evidence.matching(*DEPENDENCY_FILES)]
+    declarations = [reader.text(path) for path in _matching(files, DEPENDENCY_FILES)]
     sources = {
         path: reader.text(path)
-        for path in evidence.matching("*.py")
+        for path in _matching(files, ("*.py",))
         if not any(fnmatch.fnmatch(path, g) for g in NOT_MODULES)
     }
     module_text = "\n".join(text for text in sources.values() if text)
