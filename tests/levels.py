@@ -80,6 +80,13 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "tests/test_pipeline.py",
         "tests/test_sweeps.py",
     ),
+    3: (
+        "conf/card/default.yaml",
+        "conf/gate/default.yaml",
+        "src/{package}/pipeline/card.py",
+        "src/{package}/pipeline/gate.py",
+        "tests/test_gate.py",
+    ),
 }
 
 # Files that depend on the dataset answer as well, from the level given.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import BinaryIO
 
 import joblib
 import pandas as pd
@@ -20,11 +22,23 @@ TRAIN_COMMAND = "{{ cookiecutter.project_slug }} train"
 def load_model(path: Path) -> ModelBundle:
     if not path.is_file():
         raise DataError(f"No model at {path}: run '{TRAIN_COMMAND}' first.")
+    with path.open("rb") as source:
+        return read_model(source, str(path))
+
+
+def read_model(source: BinaryIO, name: str) -> ModelBundle:
+    """The model in ``source`` (a file, or a version read from history), named ``name`` in
+    errors."""
     # joblib unpickles, which runs code: load only models this project wrote.
-    bundle = joblib.load(path)
+    bundle = joblib.load(source)
     if not isinstance(bundle, ModelBundle):
-        raise DataError(f"{path} does not hold a model written by '{TRAIN_COMMAND}'.")
+        raise DataError(f"{name} does not hold a model written by '{TRAIN_COMMAND}'.")
     return bundle
+
+
+def model_version(path: Path) -> str:
+    """The first 12 hex digits of the model file's SHA-256: names exactly this artifact."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def predict(bundle: ModelBundle, frame: pd.DataFrame) -> pd.DataFrame:
