@@ -14,7 +14,7 @@ from levels import expected_files
 from typer.testing import CliRunner
 
 from mlops_ladder.cli import app
-from mlops_ladder.render import copier_copy
+from mlops_ladder.render import answer_rules, copier_copy
 
 runner = CliRunner()
 GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
@@ -207,7 +207,9 @@ TEAM_NOTES = "\n## Team notes\n\nOwned by the seabird team; ask in #seabirds.\n"
 
 
 @pytest.mark.slow
-def test_climb_level_by_level_keeps_every_user_edit(template: Path, tmp_path: Path) -> None:
+def test_climb_level_by_level_keeps_every_user_edit(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Level 0 with a team's edits climbs one level at a time with the CLI: after each step
     every edit is intact, the level's files are there, no conflict markers, tests green."""
     project = _render(template, tmp_path, task="regression")
@@ -234,7 +236,8 @@ def test_climb_level_by_level_keeps_every_user_edit(template: Path, tmp_path: Pa
     run(project, *GIT, "add", "--all")
     run(project, *GIT, "commit", "-qm", "The team's edits")
 
-    for level in (1, 2):
+    monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(answer_rules().PREVIEW_LEVEL))
+    for level in range(1, answer_rules().highest_level() + 1):
         result = runner.invoke(app, ["climb", str(project), "--data", "ci_provider=github"])
         assert result.exit_code == 0, result.output + result.stderr
         assert _answers(project)["maturity_level"] == level

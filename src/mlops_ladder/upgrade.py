@@ -106,7 +106,8 @@ def target_level(current: int, to: int | None) -> int:
     if current >= HIGHEST_LEVEL:
         raise UpgradeError(f"The project is at level {current}, the highest.")
     try:
-        built = answer_rules().HIGHEST_BUILT_LEVEL
+        # The built levels, or the level under construction when MLOPS_LADDER_PREVIEW asks.
+        built = answer_rules().highest_level()
     except FileNotFoundError:  # installed without a checkout: Copier's validator refuses it
         return target
     if target > built:

@@ -1,0 +1,107 @@
+"""Level 3 renders: in a fresh clone the release gate passes the registered champion's
+equal, stops a deliberately worse model naming the slices it fails, and the pipeline
+writes a model card."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from generated import (
+    check_generated_project,
+    python_available,
+    run,
+    uv,
+    uv_env,
+    write_training_csv,
+)
+from matrix import COMBINATIONS, PREVIEW_LEVEL, answers
+
+from mlops_ladder.render import answer_rules, copier_copy
+
+pytestmark = pytest.mark.slow
+
+LEVEL = 3
+# A one-tree forest of depth 1: much worse than the default model, on every island.
+WORSE = ["-S", "model=random_forest", "-S", "model.n_estimators=1", "-S", "model.max_depth=1"]
+
+
+@pytest.fixture(autouse=True)
+def _preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    if PREVIEW_LEVEL == LEVEL:
+        monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(LEVEL))
+
+
+def _dvc(project: Path, *arguments: str) -> str:
+    return run(project, uv(), "run", "--no-sync", "dvc", *arguments).stdout
+
+
+def _gate(project: Path) -> dict:
+    return json.loads((project / "reports" / "gate.json").read_text())
+
+
+# Both tasks with both trackers (the champion comes from GTO's tags under either), and both
+# datasets: the sample is sliced by island, a CSV (no group column) is judged overall.
+@pytest.mark.parametrize("name", sorted(COMBINATIONS))
+def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
+    name: str, tmp_path: Path
+) -> None:
+    data = answers(name, level=LEVEL, initialize_git=True)
+    if not python_available(data["python_version"]):
+        pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
+    project = copier_copy(tmp_path / "project", data)
+    check_generated_project(project)
+    if data.get("dataset") == "csv":
+        write_training_csv(project, data)
+        _dvc(project, "add", data["csv_path"])
+        run(project, "git", "add", "--all")
+        run(project, "git", "commit", "--quiet", "-m", "Track the raw table")
+
+    # The first model: no champion yet, so the gate only asks for the minimum score.
+    _dvc(project, "exp", "run")
+    first = _gate(project)
+    assert first["passed"] and first["champion"] is None, first
+    card = (project / "reports" / "model_card.md").read_text()
+    assert f"model `{first['candidate']['version']}`" in card
+    run(project, "git", "add", "--all")
+    run(project, "git", "commit", "--quiet", "-m", "First model")
+    _dvc(project, "push")
+    rules = answer_rules()
+    artifact = rules.artifact_name(rules.dist_name(data.get("project_name", "Penguin Model")))
+    gto = [uv(), "run", "--no-sync", "gto"]
+    run(project, *gto, "register", artifact, "--version", "v1.0.0")
+    run(project, *gto, "assign", artifact, "--version", "v1.0.0", "--stage", "prod")
+
+    # A fresh clone reproduces and judges against the champion it reads from the tags.
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "--quiet", str(project), str(clone))
+    run(clone, uv(), "sync", "--locked", "--quiet")
+    _dvc(clone, "pull")
+    _dvc(clone, "repro")
+    again = _gate(clone)
+    assert again["passed"], again
+    assert again["champion"]["registry_version"] == "v1.0.0"
+    assert again["champion"]["version"] == first["candidate"]["version"]
+
+    failed = subprocess.run(
+        [uv(), "run", "--no-sync", "dvc", "exp", "run", *WORSE],
+        cwd=clone,
+        env=uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output
+    assert "Gate FAILED" in output, output
+    verdict = _gate(clone)
+    assert not verdict["passed"]
+    failing = [failure["scope"] for failure in verdict["failures"]]
+    if data.get("dataset") == "csv":
+        assert set(failing) == {"overall"}, verdict["failures"]
+    else:
+        assert any(scope.startswith("island=") for scope in failing), verdict["failures"]
+    for scope in failing:
+        assert f"Failed: {scope}:" in output, output
