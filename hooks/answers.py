@@ -45,6 +45,7 @@ CI_PROVIDERS = ("github", "gitlab", "azure", "none")
 DATASETS = ("sample", "csv")
 TRACKERS = ("dvclive", "mlflow")
 COMPUTES = ("local", "azureml")
+DEPLOY_TARGETS = ("kubernetes", "azureml", "none")
 
 # Target columns of the Palmer penguins sample for each task.
 SAMPLE_TARGETS = {"classification": "species", "regression": "body_mass_g"}
@@ -247,12 +248,25 @@ def artifact_name(project_slug: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(project_slug).lower()).strip("-")
 
 
+def endpoint_name(project_slug: Any) -> str:
+    """An Azure ML online endpoint's name: a letter first, then letters, digits and '-',
+    3 to 32 characters (unique in its Azure region)."""
+    name = artifact_name(project_slug)
+    if not name[:1].isalpha():
+        name = f"m-{name}"
+    return name[:32].rstrip("-").ljust(3, "0")
+
+
 def check_tracking(value: Any) -> str | None:
     return _check_choice("tracking", value, TRACKERS)
 
 
 def check_compute(value: Any) -> str | None:
     return _check_choice("compute", value, COMPUTES)
+
+
+def check_deploy_target(value: Any) -> str | None:
+    return _check_choice("deploy_target", value, DEPLOY_TARGETS)
 
 
 def check_dataset(value: Any) -> str | None:
@@ -301,6 +315,7 @@ SINGLE_CHECKS = {
     "dvc_remote": check_dvc_remote,
     "tracking": check_tracking,
     "compute": check_compute,
+    "deploy_target": check_deploy_target,
     "dataset": check_dataset,
 }
 

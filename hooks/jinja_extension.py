@@ -13,6 +13,7 @@ Cookiecutter imports it through ``template/mlops_ladder_jinja.py``. It exposes:
 - filter ``default_image``: the container image a release pushes, from the CI provider;
 - filters ``dvc_remote_url`` and ``dvc_extra``: the DVC remote as .dvc/config needs it, and
   the dvc extra its scheme needs; ``artifact_name``: the model's registry name;
+  ``endpoint_name``: the Azure ML online endpoint's name;
 - test ``at_level``: ``{% if cookiecutter is at_level(2) %}``, the one way templates ask
   whether a level's features belong in the render;
 - test ``ci``: ``{% if cookiecutter is ci("github") %}``, level 1 or above with that CI;
@@ -88,6 +89,7 @@ class MlopsLadderExtension(Extension):
         environment.filters["dvc_remote_url"] = answers.dvc_remote_url
         environment.filters["dvc_extra"] = answers.dvc_extra
         environment.filters["artifact_name"] = answers.artifact_name
+        environment.filters["endpoint_name"] = answers.endpoint_name
         environment.tests["at_level"] = answers.at_level
         environment.tests["ci"] = answers.ci
         environment.globals["current_year"] = dt.date.today().year

@@ -23,7 +23,12 @@ FIRST_COMMIT_MESSAGE = "Initial commit from mlops-ladder"
 CONDITIONAL_FOLDERS = (
     ".github/workflows",
     ".github",
+    ".dvc",
     "azureml",
+    "deploy/kubernetes/overlays/*",
+    "deploy/kubernetes/*",
+    "deploy/*",
+    "deploy",
     "conf/hydra/*",
     "conf/*",
     "conf",

@@ -114,12 +114,31 @@ AZUREML_FILES = ("azureml/environment.yml", "azureml/train-job.yml", "azureml/tr
 AZUREML_CI_FILES = {"github": (".github/workflows/azureml.yml",)}
 
 
+# Files of each deploy_target (from level 3): kustomize's base and overlays, or the Azure ML
+# online endpoint and deployment.
+DEPLOY_LEVEL = 3
+DEPLOY_FILES: dict[str, tuple[str, ...]] = {
+    "kubernetes": (
+        "deploy/kubernetes/base/deployment.yaml",
+        "deploy/kubernetes/base/hpa.yaml",
+        "deploy/kubernetes/base/kustomization.yaml",
+        "deploy/kubernetes/base/pdb.yaml",
+        "deploy/kubernetes/base/service.yaml",
+        "deploy/kubernetes/overlays/production/kustomization.yaml",
+        "deploy/kubernetes/overlays/staging/kustomization.yaml",
+    ),
+    "azureml": ("deploy/azureml/deployment.yml", "deploy/azureml/endpoint.yml"),
+    "none": (),
+}
+
+
 def expected_files(
     level: int,
     package: str,
     ci_provider: str = "none",
     dataset: str = "sample",
     compute: str = "local",
+    deploy_target: str = "kubernetes",
 ) -> set[Path]:
     names = [name for at, names in LEVEL_FILES.items() if at <= level for name in names]
     for at, providers in CI_FILES.items():
@@ -129,4 +148,6 @@ def expected_files(
         names.extend(name for at, more in SAMPLE_FILES.items() if at <= level for name in more)
     if compute == "azureml" and level >= AZUREML_LEVEL:
         names.extend((*AZUREML_FILES, *AZUREML_CI_FILES.get(ci_provider, ())))
+    if level >= DEPLOY_LEVEL:
+        names.extend(DEPLOY_FILES[deploy_target])
     return {Path(name.format(package=package)) for name in names}

@@ -80,6 +80,16 @@ COMPUTE: dict[str, str] = {
 }
 
 
+# Where the scoring service is deployed, from level 3: every target, Kubernetes on two
+# providers.
+DEPLOY_TARGETS: dict[str, str] = {
+    "py310-classification-sample-mit": "kubernetes",
+    "py311-regression-sample-apache": "azureml",
+    "py312-classification-csv-bsd": "kubernetes",
+    "py313-regression-csv-proprietary-long-name": "none",
+}
+
+
 def answers(name: str, level: int = 0, **overrides: Any) -> dict[str, Any]:
     data = {"maturity_level": level, "initialize_git": False, **COMBINATIONS[name]}
     if level >= 1:
@@ -87,4 +97,6 @@ def answers(name: str, level: int = 0, **overrides: Any) -> dict[str, Any]:
     if level >= 2:
         data["tracking"] = TRACKERS[name]
         data["compute"] = COMPUTE[name]
+    if level >= 3:
+        data["deploy_target"] = DEPLOY_TARGETS[name]
     return {**data, **overrides}

@@ -3,13 +3,14 @@ and nothing is written."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from mlops_ladder.render import COOKIECUTTER_DIRECTORY, template_root
+from mlops_ladder.render import COOKIECUTTER_DIRECTORY, answer_rules, template_root
 
 BIN = Path(sys.executable).parent
 
@@ -62,6 +63,11 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
         "Invalid choice for 'compute'",
         "aws provided for choice variable compute",
     ),
+    "unknown-deploy-target": (
+        {"maturity_level": "3", "deploy_target": "ecs"},
+        "Invalid choice for 'deploy_target'",
+        "ecs provided for choice variable deploy_target",
+    ),
     "csv-without-target": (
         {"dataset": "csv", "csv_path": "data/raw/x.csv", "target_column": ""},
         "target_column must not be empty when dataset is 'csv'",
@@ -70,8 +76,18 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
 }
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+# Cases of a question of the level under construction: rendered with MLOPS_LADDER_PREVIEW.
+PREVIEW_CASES = {"unknown-deploy-target"}
+
+
+def _run(command: list[str], case: str) -> subprocess.CompletedProcess[str]:
+    rules = answer_rules()
+    env = dict(os.environ)
+    if case in PREVIEW_CASES and rules.PREVIEW_LEVEL is not None:
+        env[rules.PREVIEW_VARIABLE] = str(rules.PREVIEW_LEVEL)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, env=env
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -84,7 +100,8 @@ def test_copier_refuses(case: str, tmp_path: Path) -> None:
             str(BIN / "copier"),
             *("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", *options),
             *(str(template_root()), str(destination)),
-        ]
+        ],
+        case,
     )
     assert result.returncode != 0
     assert copier_message in result.stdout + result.stderr
@@ -101,7 +118,8 @@ def test_cookiecutter_refuses(case: str, tmp_path: Path) -> None:
             *("--directory", COOKIECUTTER_DIRECTORY, "--output-dir", str(tmp_path)),
             str(template_root()),
             *(f"{key}={value}" for key, value in data.items()),
-        ]
+        ],
+        case,
     )
     assert result.returncode != 0
     assert cookiecutter_message in result.stdout + result.stderr

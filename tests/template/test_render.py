@@ -46,6 +46,7 @@ def test_tree_is_exactly_the_level_files(renders) -> None:
         data.get("ci_provider", "none"),
         data.get("dataset", "sample"),
         data.get("compute", "local"),
+        data.get("deploy_target", "kubernetes"),
     )
     assert actual == expected, (
         f"missing: {sorted(map(str, expected - actual))}; "
