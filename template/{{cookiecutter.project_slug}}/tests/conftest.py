@@ -42,6 +42,20 @@ def model_file(bundle: ModelBundle, settings: Settings) -> Path:
     return settings.model_path
 
 
+{%- if cookiecutter is at_level(3) %}
+
+
+@pytest.fixture(scope="session")
+def challenger_file(
+    penguins: pd.DataFrame, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A second model of the same features (another seed, so another split): a challenger."""
+    path = tmp_path_factory.mktemp("challenger") / "model.joblib"
+    save(train(penguins, replace(settings, seed=7)), path)
+    return path
+{%- endif %}
+
+
 @pytest.fixture
 def penguins_csv(tmp_path: Path, penguins: pd.DataFrame) -> Path:
     path = tmp_path / "penguins.csv"

@@ -5,7 +5,9 @@
 {%- endif %}
 
 from __future__ import annotations
-
+{% if cookiecutter is at_level(3) %}
+import copy
+{%- endif %}
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -78,17 +80,48 @@ def score(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+{%- if cookiecutter is at_level(3) %}
+    model: Annotated[
+        Path, typer.Option("--model", envvar="MODEL_PATH", help="The champion's model file.")
+    ] = DEFAULTS.model_path,
+    challenger: Annotated[
+        Path | None,
+        typer.Option(envvar="CHALLENGER_MODEL", help="A challenger's model file."),
+    ] = None,
+    challenger_fraction: Annotated[
+        float,
+        typer.Option(
+            envvar="CHALLENGER_FRACTION", help="Share of requests the challenger answers."
+        ),
+    ] = 0.0,
+{%- else %}
     model: ModelOption = DEFAULTS.model_path,
+{%- endif %}
 ) -> None:
     """Serve the model over HTTP (/health, /predict, /predict/batch, /metadata, /docs)."""
     # Imported here so that `train` and `score` do not pay for loading the web stack.
     import uvicorn
-
+{% if cookiecutter is at_level(3) %}
+    from {{ cookiecutter.package_name }}.serve import create_app, logger
+{%- else %}
     from {{ cookiecutter.package_name }}.serve import create_app
+{%- endif %}
 
     try:
+{%- if cookiecutter is at_level(3) %}
+        service = create_app(model, challenger, challenger_fraction)
+{%- else %}
         service = create_app(model)
+{%- endif %}
     except DataError as error:
         raise _fail(error) from error
+{%- if cookiecutter is at_level(3) %}
+    # The service logs one line per request, naming the model version that answered; it
+    # replaces uvicorn's access log, which cannot know the version.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"][logger.name] = {"handlers": ["default"], "level": "INFO"}
+    uvicorn.run(service, host=host, port=port, access_log=False, log_config=log_config)
+{%- else %}
     uvicorn.run(service, host=host, port=port)
+{%- endif %}
 {%- endif %}
