@@ -40,6 +40,11 @@ _NO_ENGINE = (
     "run directly in the render (tests/template/test_level1.py)"
 )
 _CREDENTIALS = "needs registry credentials and a container engine"
+_CLUSTER = "needs the environment's deployment target (a cluster or Azure ML) and its credentials"
+_STAGING = (
+    "tests a deployed service; tests/template/test_level3.py runs the same tests "
+    "(tests/test_deployed.py) against the image's command started here"
+)
 
 # Steps (GitHub, Azure: "job/step name") and jobs (GitLab: job name) not run here.
 NOT_RUN_HERE: dict[str, dict[str, str]] = {
@@ -51,10 +56,26 @@ NOT_RUN_HERE: dict[str, dict[str, str]] = {
         "publish/Push the image": _CREDENTIALS,
         "update/Open a pull request": "needs the workflow's token to push a branch and open "
         "the pull request; the step before it ran (no newer template release here)",
+        "build/Keep the model card and the gate's report for the approval": "stores files in "
+        "GitHub's artifact storage; the stages that write them ran in the step before",
+        "build/Log in to the registry": _CREDENTIALS,
+        "build/Build and push the image": _CREDENTIALS,
+        "staging/Deploy to staging": _CLUSTER,
+        "staging/Log in to Azure": _CLUSTER,
+        "staging/Run the image": _NO_ENGINE,
+        "staging/Test the service in staging": _STAGING,
+        "production/Log in to Azure": _CLUSTER,
+        "production/Deploy to production": _CLUSTER,
+        "registry/Push the registry's tags": "needs the workflow's token to push tags",
     },
     "gitlab": {
         "build-image": _NO_ENGINE,
         "release": _CREDENTIALS,
+        "publish-model": _CREDENTIALS,
+        "deploy-staging": _CLUSTER,
+        "test-staging": _STAGING,
+        "deploy-production": _CLUSTER,
+        "registry": "needs a project access token to push the registry's tags",
     },
     "azure": {
         "image/Build the image": _NO_ENGINE,
@@ -166,8 +187,12 @@ def gitlab_jobs(project: Path) -> list[Job]:
 
 
 def _extended(config: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
-    base = config[spec["extends"]] if "extends" in spec else {}
-    return {**base, **spec}
+    """The job with what it extends merged in (GitLab: later templates win, the job last)."""
+    parents = spec.get("extends", [])
+    merged: dict[str, Any] = {}
+    for parent in [parents] if isinstance(parents, str) else parents:
+        merged.update(_extended(config, config[parent]))
+    return {**merged, **{key: value for key, value in spec.items() if key != "extends"}}
 
 
 # Azure Pipelines -----------------------------------------------------------------------
@@ -289,7 +314,12 @@ def run_ci(
         if job.artifacts:
             artifacts[job.name] = _collect(tree, job.artifacts, workdir / f"{job.name}.artifacts")
     if only is None:
-        stale = sorted(set(listed) - set(outcome.not_run))
+        # Entries of jobs this render does not have (another level's, another target's) are
+        # not stale; a listed step of a job that ran is.
+        names = {job.name for job in jobs}
+        stale = sorted(
+            entry for entry in set(listed) - set(outcome.not_run) if entry.split("/")[0] in names
+        )
         assert not stale, f"NOT_RUN_HERE lists {stale}, which the {provider} config does not have"
     return outcome
 

@@ -87,6 +87,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "src/{package}/pipeline/gate.py",
         "src/{package}/routing.py",
         "tests/test_api_contract.py",
+        "tests/test_deployed.py",
         "tests/test_gate.py",
         "tests/test_image_command.py",
         "tests/test_routing.py",
@@ -108,6 +109,7 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
         "azure": ("azure-pipelines.yml",),
     },
     2: {"github": (".github/workflows/train.yml",)},
+    3: {"github": (".github/workflows/deploy.yml",)},
 }
 
 

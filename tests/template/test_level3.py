@@ -1,6 +1,7 @@
 """Level 3 renders: in a fresh clone the release gate passes the registered champion's
-equal, stops a deliberately worse model naming the slices it fails, and the pipeline
-writes a model card."""
+equal and stops a deliberately worse model naming the slices it fails; the pipeline writes
+a model card; the staging tests pass against the service started as its image starts it;
+the delivery workflow's gate job runs; the manifests and workflows pass their checkers."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from ci_steps import run_ci
+from deployment import check_deployment
 from generated import (
+    check_ci_config,
     check_generated_project,
+    dockerfile_instructions,
     python_available,
     run,
     uv,
@@ -20,6 +25,7 @@ from generated import (
 from matrix import COMBINATIONS, PREVIEW_LEVEL, answers
 
 from mlops_ladder.render import answer_rules, copier_copy
+from mlops_ladder.service import free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +59,8 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
         pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
     project = copier_copy(tmp_path / "project", data)
     check_generated_project(project)
+    check_ci_config(project)
+    check_deployment(project, data, tmp_path)
     if data.get("dataset") == "csv":
         write_training_csv(project, data)
         _dvc(project, "add", data["csv_path"])
@@ -73,6 +81,19 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
     gto = [uv(), "run", "--no-sync", "gto"]
     run(project, *gto, "register", artifact, "--version", "v1.0.0")
     run(project, *gto, "assign", artifact, "--version", "v1.0.0", "--stage", "prod")
+    _test_as_deployed(project)
+    if data["ci_provider"] == "github":
+        # The delivery workflow's first job: the gate passes the champion's equal, and the
+        # image is named after the model version.
+        outcome = run_ci(project, "github", tmp_path / "ci", only={"build"})
+        assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
+        outputs = (tmp_path / "ci" / "build" / ".step-outputs").read_text()
+        assert f"tag=model-{first['candidate']['version']}" in outputs, outputs
+    elif data["ci_provider"] == "gitlab":
+        outcome = run_ci(project, "gitlab", tmp_path / "ci", only={"gate"})
+        assert outcome.ran == ["gate"], outcome
+        dotenv = (tmp_path / "ci" / "gate" / "release.env").read_text()
+        assert dotenv.strip() == f"TAG=model-{first['candidate']['version']}", dotenv
 
     # A fresh clone reproduces and judges against the champion it reads from the tags.
     clone = tmp_path / "clone"
@@ -105,3 +126,38 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
         assert any(scope.startswith("island=") for scope in failing), verdict["failures"]
     for scope in failing:
         assert f"Failed: {scope}:" in output, output
+
+
+def _test_as_deployed(project: Path) -> None:
+    """The release's staging tests (tests/test_deployed.py) against the service started
+    with the Dockerfile's command, on a free port, as staging would run it."""
+    command = json.loads(dict(dockerfile_instructions(project / "Dockerfile"))["CMD"])
+    port = free_port()
+    command[command.index("--port") + 1] = str(port)
+    url = f"http://127.0.0.1:{port}"
+    with subprocess.Popen(
+        [uv(), "run", "--no-sync", *command],
+        cwd=project,
+        env=uv_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as server:
+        try:
+            wait_healthy(url, server)
+            tests = run(
+                project,
+                "env",
+                f"SERVICE_URL={url}",
+                uv(),
+                "run",
+                "--no-sync",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-rs",
+                "tests/test_deployed.py",
+            ).stdout
+            assert "4 passed" in tests and "skipped" not in tests, tests
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
