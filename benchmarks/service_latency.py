@@ -1,16 +1,21 @@
-"""Latency of a rendered level-1 scoring service: /predict and /predict/batch against /health.
+"""Latency of a rendered scoring service: /predict and /predict/batch against /health, and
+the batch against scoring the same rows in process.
 
 /health does no model work, so it is the floor of the HTTP stack (uvicorn, FastAPI, one
 local connection); the difference is what validation and the model cost per request.
-Renders a level-1 project (default answers), installs it, trains, starts `serve` on a free
-port and times sequential requests from one client. Run:
-    uv run python benchmarks/service_latency.py --requests 300
+Renders a project at --level (default answers; level 3 with its champion/challenger
+routing and request log, rendered with MLOPS_LADDER_PREVIEW while it is the preview),
+installs it, trains, starts `serve` on a free port and times sequential requests from one
+client; then times `score.predict` on the batch's rows inside the project's environment.
+Run:
+    uv run python benchmarks/service_latency.py --requests 300 [--level 3] [--batch 2000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -20,8 +25,27 @@ from pathlib import Path
 from typing import Any
 
 from mlops_ladder.project_env import project_env
-from mlops_ladder.render import copier_copy
+from mlops_ladder.render import answer_rules, copier_copy
 from mlops_ladder.service import free_port, request_json, wait_healthy
+
+# Runs in the project's environment: median and p95 ms of `score.predict` on the batch.
+_IN_PROCESS = """
+import json, statistics, sys, time
+from pathlib import Path
+import pandas as pd
+from penguin_model.score import load_model, predict
+row, rows = json.loads(sys.argv[1]), int(sys.argv[2])
+bundle = load_model(Path("models/model.joblib"))
+frame = pd.DataFrame([row] * rows)
+for _ in range(20):
+    predict(bundle, frame)
+samples = []
+for _ in range(300):
+    start = time.perf_counter()
+    predict(bundle, frame)
+    samples.append((time.perf_counter() - start) * 1000)
+print(statistics.median(samples), statistics.quantiles(samples, n=20)[18])
+"""
 
 
 def _timings(url: str, body: Any, requests: int) -> tuple[float, float]:
@@ -41,11 +65,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--batch", type=int, default=1000, help="rows per /predict/batch")
+    parser.add_argument("--level", type=int, default=1, help="the rendered project's level")
     args = parser.parse_args()
     uv = shutil.which("uv")
     assert uv, "uv must be on the PATH"
+    rules = answer_rules()
+    if args.level == rules.PREVIEW_LEVEL:
+        os.environ[rules.PREVIEW_VARIABLE] = str(args.level)
     with tempfile.TemporaryDirectory() as scratch:
-        project = copier_copy(Path(scratch) / "p", {"maturity_level": 1})
+        project = copier_copy(Path(scratch) / "p", {"maturity_level": args.level})
         env = project_env()
         subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, env=env, check=True)
         run = [uv, "run", "--no-sync"]
@@ -84,6 +112,18 @@ def main() -> None:
                 for name, (url, body) in cases.items():
                     median, p95 = _timings(url, body, args.requests)
                     print(f"| {name} | {median:.2f} | {p95:.2f} |", flush=True)
+                in_process = subprocess.run(
+                    [*run, "python", "-c", _IN_PROCESS, json.dumps(row), str(args.batch)],
+                    cwd=project,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                print(
+                    f"| `score.predict` in process ({args.batch} rows) | "
+                    f"{float(in_process[0]):.2f} | {float(in_process[1]):.2f} |"
+                )
             finally:
                 server.terminate()
                 server.wait(timeout=30)

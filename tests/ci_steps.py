@@ -78,6 +78,16 @@ NOT_RUN_HERE: dict[str, dict[str, str]] = {
         "registry": "needs a project access token to push the registry's tags",
     },
     "azure": {
+        "build/Keep the model card and the gate's report for the approval": "publishes to "
+        "Azure's artifact storage; the stages that write the files ran in the step before",
+        "build/Log in to the registry": _CREDENTIALS,
+        "build/Build and push the image": _CREDENTIALS,
+        "staging/Deploy to staging": _CLUSTER,
+        "staging/Test the service in staging": _STAGING,
+        "production/Deploy to production": _CLUSTER,
+        "production/Assign the prod stage": "runs after a production deployment, on the "
+        "commit Azure deployed; the test registers and assigns versions with GTO itself",
+        "production/Push the registry's tags": "needs the build service's token to push tags",
         "image/Build the image": _NO_ENGINE,
         "publish/Log in to the registry": _CREDENTIALS,
         "publish/Build the image": _NO_ENGINE,
@@ -212,9 +222,11 @@ def azure_jobs(project: Path) -> list[Job]:
     jobs = []
     for stage in config["stages"]:
         for spec in stage["jobs"]:
-            name = spec["job"]
+            # A deployment job (environment approvals) keeps its steps in its strategy.
+            name = spec.get("job") or spec["deployment"]
+            listed_steps = spec.get("steps") or spec["strategy"]["runOnce"]["deploy"]["steps"]
             steps = []
-            for step in spec["steps"]:
+            for step in listed_steps:
                 label = step.get("displayName") or step.get("task") or step.get("checkout")
                 step_id = f"{name}/{label}"
                 step_env = {k: expand(v) for k, v in _strings(step.get("env")).items()}

@@ -85,15 +85,20 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
     if data["ci_provider"] == "github":
         # The delivery workflow's first job: the gate passes the champion's equal, and the
         # image is named after the model version.
-        outcome = run_ci(project, "github", tmp_path / "ci", only={"build"})
+        # (Checkouts beside the project reach the same DVC remote.)
+        outcome = run_ci(project, "github", tmp_path, only={"build"})
         assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
-        outputs = (tmp_path / "ci" / "build" / ".step-outputs").read_text()
+        outputs = (tmp_path / "build" / ".step-outputs").read_text()
         assert f"tag=model-{first['candidate']['version']}" in outputs, outputs
     elif data["ci_provider"] == "gitlab":
-        outcome = run_ci(project, "gitlab", tmp_path / "ci", only={"gate"})
+        outcome = run_ci(project, "gitlab", tmp_path, only={"gate"})
         assert outcome.ran == ["gate"], outcome
-        dotenv = (tmp_path / "ci" / "gate" / "release.env").read_text()
+        dotenv = (tmp_path / "gate" / "release.env").read_text()
         assert dotenv.strip() == f"TAG=model-{first['candidate']['version']}", dotenv
+    elif data["ci_provider"] == "azure":
+        outcome = run_ci(project, "azure", tmp_path, only={"build"})
+        assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
+        assert "build/Name the image after the model version" in outcome.ran, outcome
 
     # A fresh clone reproduces and judges against the champion it reads from the tags.
     clone = tmp_path / "clone"
