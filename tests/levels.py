@@ -85,11 +85,13 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "conf/gate/default.yaml",
         "src/{package}/pipeline/card.py",
         "src/{package}/pipeline/gate.py",
+        "src/{package}/persistence.py",
         "src/{package}/routing.py",
         "tests/test_api_contract.py",
         "tests/test_deployed.py",
         "tests/test_gate.py",
         "tests/test_image_command.py",
+        "tests/test_persistence.py",
         "tests/test_routing.py",
     ),
 }

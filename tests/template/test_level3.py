@@ -6,6 +6,7 @@ the delivery workflow's gate job runs; the manifests and workflows pass their ch
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -136,14 +137,18 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
 def _test_as_deployed(project: Path) -> None:
     """The release's staging tests (tests/test_deployed.py) against the service started
     with the Dockerfile's command, on a free port, as staging would run it."""
-    command = json.loads(dict(dockerfile_instructions(project / "Dockerfile"))["CMD"])
+    instructions = dockerfile_instructions(project / "Dockerfile")
+    command = json.loads(dict(instructions)["CMD"])
+    # The image's environment: which model file it serves (its skops copy).
+    (variables,) = [args for name, args in instructions if name == "ENV" and "MODEL_PATH" in args]
+    image_env = dict(pair.split("=", 1) for pair in shlex.split(variables))
     port = free_port()
     command[command.index("--port") + 1] = str(port)
     url = f"http://127.0.0.1:{port}"
     with subprocess.Popen(
         [uv(), "run", "--no-sync", *command],
         cwd=project,
-        env=uv_env(),
+        env={**uv_env(), "MODEL_PATH": image_env["MODEL_PATH"]},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     ) as server:

@@ -20,6 +20,13 @@ TRAIN_COMMAND = "{{ cookiecutter.project_slug }} train"
 
 
 def load_model(path: Path) -> ModelBundle:
+{%- if cookiecutter is at_level(3) %}
+    if path.suffix == ".skops":
+        # Imported here: batch scoring of a .joblib file does not need skops.
+        from {{ cookiecutter.package_name }}.persistence import load
+
+        return load(path)
+{%- endif %}
     if not path.is_file():
         raise DataError(f"No model at {path}: run '{TRAIN_COMMAND}' first.")
     with path.open("rb") as source:
@@ -37,8 +44,16 @@ def read_model(source: BinaryIO, name: str) -> ModelBundle:
 
 
 def model_version(path: Path) -> str:
+{%- if cookiecutter is at_level(3) %}
+    """The first 12 hex digits of the SHA-256 of the file the service loads, the model's
+    skops copy (beside ``path``; ``path`` itself if it has none): names exactly that
+    artifact, in the gate's report, the image tag and every answer of the service."""
+    deployed = path.with_suffix(".skops")
+    return hashlib.sha256((deployed if deployed.is_file() else path).read_bytes()).hexdigest()[:12]
+{%- else %}
     """The first 12 hex digits of the model file's SHA-256: names exactly this artifact."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+{%- endif %}
 
 
 def predict(bundle: ModelBundle, frame: pd.DataFrame) -> pd.DataFrame:

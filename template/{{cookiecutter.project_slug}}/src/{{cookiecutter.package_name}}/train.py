@@ -9,6 +9,9 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+{%- if cookiecutter is at_level(3) %}
+import skops.io
+{%- endif %}
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score
@@ -97,9 +100,17 @@ def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
 
 
 def save(bundle: ModelBundle, path: Path) -> Path:
+{%- if cookiecutter is at_level(3) %}
+    """Write the model, a skops copy for the service (persistence.py), and beside them the
+    held-out metrics as JSON for people and diffs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(bundle, path)
+    skops.io.dump(bundle, path.with_suffix(".skops"))
+{%- else %}
     """Write the model and, beside it, its held-out metrics as JSON for people and diffs."""
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(bundle, path)
+{%- endif %}
     metrics_path = path.with_name("metrics.json")
     metrics_path.write_text(json.dumps(bundle.metrics, indent=2) + "\n", encoding="utf-8")
     return metrics_path
