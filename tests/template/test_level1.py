@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ci_steps import NOT_RUN_HERE, run_ci
+from ci_steps import run_ci
 from generated import (
     check_ci_config,
     check_generated_project,
@@ -22,6 +22,13 @@ from matrix import CI_PROVIDERS, answers
 from mlops_ladder.render import copier_copy
 
 pytestmark = pytest.mark.slow
+
+# The jobs (GitHub, Azure) or GitLab jobs of a level-1 render that run only partly here.
+LEVEL1_NOT_RUN = {
+    "github": {"image", "publish", "update"},
+    "gitlab": {"build-image", "release"},
+    "azure": {"image", "publish"},
+}
 
 
 @pytest.mark.parametrize("name", sorted(CI_PROVIDERS), ids=lambda n: f"{CI_PROVIDERS[n]}-{n}")
@@ -42,7 +49,9 @@ def test_level1_ci_hooks_and_service(name: str, tmp_path: Path) -> None:
         check_generated_project(project)
     else:
         outcome = run_ci(project, provider, tmp_path / "ci")
-        assert sorted(outcome.not_run) == sorted(NOT_RUN_HERE[provider])
+        # At level 1 only the image and release jobs need what this machine lacks; run_ci
+        # itself fails on a listed step of a job that ran but did not meet it.
+        assert {entry.split("/")[0] for entry in outcome.not_run} == LEVEL1_NOT_RUN[provider]
         commands = " ".join(outcome.ran)
         for job in ("lint", "test"):
             assert job in commands, f"no {job} step ran: {outcome.ran}"
