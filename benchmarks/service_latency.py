@@ -4,7 +4,7 @@ the batch against scoring the same rows in process.
 /health does no model work, so it is the floor of the HTTP stack (uvicorn, FastAPI, one
 local connection); the difference is what validation and the model cost per request.
 Renders a project at --level (default answers; level 3 with its champion/challenger
-routing and request log, rendered with MLOPS_LADDER_PREVIEW while it is the preview),
+routing and request log; a level in preview is rendered with MLOPS_LADDER_PREVIEW),
 installs it, trains, starts `serve` on a free port and times sequential requests from one
 client; then times `score.predict` on the batch's rows inside the project's environment.
 Run:

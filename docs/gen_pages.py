@@ -21,6 +21,12 @@ KEY_FILES: dict[int, tuple[str, ...]] = {
     0: ("src/{package}/train.py", "Makefile"),
     1: (".github/workflows/ci.yml", "Dockerfile", "src/{package}/serve.py"),
     2: ("dvc.yaml", "conf/config.yaml", "conf/model/random_forest.yaml"),
+    3: (
+        "conf/gate/default.yaml",
+        ".github/workflows/deploy.yml",
+        "deploy/kubernetes/base/deployment.yaml",
+        "deploy/kubernetes/overlays/production/kustomization.yaml",
+    ),
 }
 LANGUAGES = {".py": "python", ".yml": "yaml", ".yaml": "yaml", ".toml": "toml"}
 # Not part of a project a user reads: the answers record and empty-folder keepers.

@@ -66,5 +66,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "10 rows scored" in result.output
     predictions = tmp_path / "demo" / "data" / "processed" / "predictions.csv"
     assert len(predictions.read_text().splitlines()) == 11
+    assert "Release gate passed" in result.output
+    assert "island=" in result.output  # the gate's slices
+    assert (tmp_path / "demo" / "reports" / "model_card.md").is_file()
     assert "POST /predict" in result.output
     assert '"model_version"' in result.output

@@ -58,6 +58,10 @@ def test_each_built_level_page_shows_its_render(site: Path) -> None:
     assert "── dvc.yaml" not in pages[1]
     assert "── dvc.yaml" in pages[2]
     assert "stages:" in pages[2]  # dvc.yaml, shown whole
+    assert "── gate.py" in pages[3]
+    assert "── routing.py" in pages[3]
+    assert "max_slice_drop" in pages[3]  # conf/gate/default.yaml
+    assert "environment: production" in pages[3]  # deploy.yml's approval
 
 
 def test_the_option_page_lists_every_question(site: Path) -> None:

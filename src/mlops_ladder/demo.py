@@ -30,8 +30,9 @@ def _run(project: Path, *command: str) -> str:
 
 
 def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> Path:
-    """Render, install, test, train (from level 2 through the DVC pipeline), score; from
-    level 1, also serve and ask /predict.
+    """Render, install, test, train (from level 2 through the DVC pipeline; from level 3
+    with its release gate and model card), score; from level 1, also serve and ask
+    /predict.
 
     ``report`` is told each step as it starts; ``show`` gets the scored CSV at the end.
     """
@@ -51,9 +52,13 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
     report("Running its own test suite")
     run_in_project("pytest", "-q")
     if level >= 2:
-        report("Running its training pipeline with dvc exp run (ingest to evaluate)")
+        last = "the release gate and the model card" if level >= 3 else "evaluate"
+        report(f"Running its training pipeline with dvc exp run (ingest to {last})")
         run_in_project("dvc", "exp", "run", "--quiet")
         report(run_in_project("dvc", "metrics", "show").strip())
+        if level >= 3:
+            report(_gate_summary(project / "reports" / "gate.json"))
+            report(f"Model card: {project / 'reports' / 'model_card.md'}")
     else:
         report("Training on the Palmer penguins sample")
         report(run_in_project("python", "-m", package, "train").strip())
@@ -77,6 +82,18 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
         row, answer = _ask_service(project, command, f"http://127.0.0.1:{port}", first_penguin)
         report(f"POST /predict {json.dumps(row)}\n  -> {json.dumps(answer)}")
     return project
+
+
+def _gate_summary(report: Path) -> str:
+    """One line from the gate's report: the verdict, the candidate's score, the champion."""
+    verdict = json.loads(report.read_text(encoding="utf-8"))
+    candidate = verdict["candidate"]
+    slices = ", ".join(f"{name} {score:.3f}" for name, score in candidate["slices"].items())
+    return (
+        f"Release gate {'passed' if verdict['passed'] else 'FAILED'}: "
+        f"{verdict['metric']} {candidate['overall']:.3f} overall ({slices}); "
+        f"champion: {verdict['champion_source']}"
+    )
 
 
 _PENGUINS = "from palmerpenguins import load_penguins; print(load_penguins()"

@@ -44,9 +44,9 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
         "5 provided for choice variable maturity_level",
     ),
     "level-not-built": (
-        {"maturity_level": "3"},
-        "maturity_level 3 (Automated model deployment) is not built",
-        "maturity_level 3 (Automated model deployment) is not built",
+        {"maturity_level": "4"},
+        "maturity_level 4 (Full MLOps automated operations) is not built",
+        "maturity_level 4 (Full MLOps automated operations) is not built",
     ),
     "unknown-provider": (
         {"ci_provider": "travis"},
@@ -77,7 +77,7 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
 
 
 # Cases of a question of the level under construction: rendered with MLOPS_LADDER_PREVIEW.
-PREVIEW_CASES = {"unknown-deploy-target"}
+PREVIEW_CASES: set[str] = set()
 
 
 def _run(command: list[str], case: str) -> subprocess.CompletedProcess[str]:

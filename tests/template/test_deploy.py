@@ -8,17 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 from deployment import build_overlay, check_deployment, validate_resources
-from matrix import COMBINATIONS, PREVIEW_LEVEL, answers
+from matrix import COMBINATIONS, answers
 
-from mlops_ladder.render import answer_rules, copier_copy
+from mlops_ladder.render import copier_copy
 
 LEVEL = 3
-
-
-@pytest.fixture(autouse=True)
-def _preview(monkeypatch: pytest.MonkeyPatch) -> None:
-    if PREVIEW_LEVEL == LEVEL:
-        monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(LEVEL))
 
 
 @pytest.mark.parametrize("name", sorted(COMBINATIONS))

@@ -23,7 +23,7 @@ from generated import (
     uv_env,
     write_training_csv,
 )
-from matrix import COMBINATIONS, PREVIEW_LEVEL, answers
+from matrix import COMBINATIONS, answers
 
 from mlops_ladder.render import answer_rules, copier_copy
 from mlops_ladder.service import free_port, wait_healthy
@@ -33,12 +33,6 @@ pytestmark = pytest.mark.slow
 LEVEL = 3
 # A one-tree forest of depth 1: much worse than the default model, on every island.
 WORSE = ["-S", "model=random_forest", "-S", "model.n_estimators=1", "-S", "model.max_depth=1"]
-
-
-@pytest.fixture(autouse=True)
-def _preview(monkeypatch: pytest.MonkeyPatch) -> None:
-    if PREVIEW_LEVEL == LEVEL:
-        monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(LEVEL))
 
 
 def _dvc(project: Path, *arguments: str) -> str:
