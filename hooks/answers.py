@@ -31,7 +31,7 @@ HIGHEST_BUILT_LEVEL = 3
 # The level under construction, if any (None: none now). Users are refused it like any
 # unbuilt level; the generator's own tests render it by setting MLOPS_LADDER_PREVIEW to
 # its number, so that its files are developed and tested on main before it is offered.
-PREVIEW_LEVEL: int | None = None
+PREVIEW_LEVEL: int | None = 4
 PREVIEW_VARIABLE = "MLOPS_LADDER_PREVIEW"
 
 # The mlops-ladder release this template belongs to (pyproject.toml's version): generated

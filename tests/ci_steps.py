@@ -67,6 +67,12 @@ NOT_RUN_HERE: dict[str, dict[str, str]] = {
         "production/Log in to Azure": _CLUSTER,
         "production/Deploy to production": _CLUSTER,
         "registry/Push the registry's tags": "needs the workflow's token to push tags",
+        "monitor/Keep the drift report": "stores files in GitHub's artifact storage; the "
+        "steps before it wrote them",
+        "monitor/Start the Retrain workflow": "needs the workflow's token to dispatch; the "
+        "test reads the trigger's decision from the step outputs and runs the Retrain job",
+        "retrain/Open a pull request": "needs the workflow's token to push a branch and open "
+        "the pull request; the step before it wrote the branch's commit and the request's body",
     },
     "gitlab": {
         "build-image": _NO_ENGINE,
@@ -250,6 +256,12 @@ def release_tag(project: Path) -> str:
     return "v" + run(project, uv(), "version", "--short").stdout.strip()
 
 
+def runner_files(tree: Path) -> Path:
+    """Beside a job's checkout, as on GitHub's runner: the step summary, the step outputs
+    and the temporary folder (inside, they would make the checkout dirty)."""
+    return tree.with_name(f"{tree.name}.runner")
+
+
 def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
     """What each provider's runner sets. One run plays every event the configs react to:
     a push of ``tag`` (releases) and a pull/merge request into main (training checks)."""
@@ -261,8 +273,10 @@ def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
             "GITHUB_REF_NAME": tag,
             "GITHUB_SHA": sha,
             "GITHUB_BASE_REF": "main",
-            "GITHUB_STEP_SUMMARY": str(workdir / ".step-summary.md"),
-            "GITHUB_OUTPUT": str(workdir / ".step-outputs"),
+            "GITHUB_STEP_SUMMARY": str(runner_files(workdir) / "step-summary.md"),
+            "GITHUB_OUTPUT": str(runner_files(workdir) / "step-outputs"),
+            "GITHUB_RUN_ID": "1",
+            "RUNNER_TEMP": str(runner_files(workdir)),
         },
         "gitlab": {
             "GITLAB_CI": "true",
@@ -303,9 +317,12 @@ def run_ci(
     *,
     tag: str | None = None,
     only: set[str] | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Outcome:
     """Run the jobs of the render's CI config (all, or those named in ``only``) as for a
     push of ``tag`` (default: the project's version); AssertionError names a failing step.
+    ``settings`` plays GitHub's repository variables and workflow inputs: a step's
+    ``${{ vars.NAME }}`` or ``${{ inputs.NAME }}`` is its value here ("" when not given).
     """
     listed = NOT_RUN_HERE[provider]
     tag = tag or release_tag(project)
@@ -318,11 +335,13 @@ def run_ci(
             continue
         tree = workdir / job.name
         _checkout(project, tree)
+        runner_files(tree).mkdir(exist_ok=True)
         for source in job.needs if job.needs is not None else list(artifacts):
             if source in artifacts:
                 shutil.copytree(artifacts[source], tree, dirs_exist_ok=True)
         for step in job.steps:
-            _run_step(step, job, tree, provider_env(provider, tag, tree), listed, outcome)
+            runner_env = provider_env(provider, tag, tree)
+            _run_step(step, job, tree, runner_env, listed, outcome, settings or {})
         if job.artifacts:
             artifacts[job.name] = _collect(tree, job.artifacts, workdir / f"{job.name}.artifacts")
     if only is None:
@@ -334,6 +353,10 @@ def run_ci(
         )
         assert not stale, f"NOT_RUN_HERE lists {stale}, which the {provider} config does not have"
     return outcome
+
+
+# GitHub's expressions for a repository variable or a workflow input.
+_SETTING = re.compile(r"\$\{\{\s*(?:vars|inputs)\.(\w+)\s*\}\}")
 
 
 @functools.cache
@@ -354,6 +377,7 @@ def _run_step(
     runner_env: Mapping[str, str],
     listed: Mapping[str, str],
     outcome: Outcome,
+    settings: Mapping[str, str],
 ) -> None:
     if step.id in listed:
         outcome.not_run.append(step.id)
@@ -373,6 +397,7 @@ def _run_step(
     if "mlops-ladder " in step.script:  # the CLI, from the release the render pins
         env["UV_FIND_LINKS"] = str(ladder_wheels())
     for key, value in step.env.items():
+        value = _SETTING.sub(lambda m: settings.get(m.group(1), ""), value)
         assert "${{" not in value, (
             f"step {step.id!r} needs the expression {value!r}, which only GitHub evaluates: "
             "list the step in NOT_RUN_HERE or pass the value another way"

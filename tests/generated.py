@@ -6,10 +6,12 @@ Each check raises AssertionError with the evidence, so a broken render fails the
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,7 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +239,41 @@ def image_commands(project: Path, port: int) -> tuple[list[str], list[str]]:
     serve[serve.index("--port") + 1] = str(port)
     health = [part.replace(":8000/", f":{port}/") for part in health]
     return serve, health
+
+
+def image_env(project: Path) -> dict[str, str]:
+    """The variables the image's ENV instructions set, but PATH (its venv is elsewhere here)."""
+    variables: dict[str, str] = {}
+    for name, arguments in dockerfile_instructions(project / "Dockerfile"):
+        if name == "ENV":
+            variables.update(pair.split("=", 1) for pair in shlex.split(arguments))
+    variables.pop("PATH", None)
+    return variables
+
+
+@contextlib.contextmanager
+def serving_as_image(project: Path, **overrides: str) -> Iterator[str]:
+    """The image's command on a free port, with the image's variables and ``overrides``;
+    yields its URL, and stops it (SIGTERM, as Docker stops a container) on the way out."""
+    port = free_port()
+    serve, health = image_commands(project, port)
+    with (
+        tempfile.TemporaryFile(mode="w+") as log,
+        subprocess.Popen(
+            [uv(), "run", "--no-sync", *serve],
+            cwd=project,
+            env={**uv_env(), **image_env(project), **overrides},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as server,
+    ):
+        try:
+            _wait_healthy(project, health, server, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _request(url: str, body: Any = None) -> tuple[int, Any]:

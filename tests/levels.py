@@ -94,6 +94,19 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "tests/test_persistence.py",
         "tests/test_routing.py",
     ),
+    4: (
+        "conf/monitor/default.yaml",
+        "conf/retrain/default.yaml",
+        "src/{package}/pipeline/monitor.py",
+        "src/{package}/pipeline/simulate.py",
+        "src/{package}/pipeline/trigger.py",
+        "src/{package}/prediction_log.py",
+        "src/{package}/telemetry.py",
+        "tests/test_monitor.py",
+        "tests/test_prediction_log.py",
+        "tests/test_telemetry.py",
+        "tests/test_trigger.py",
+    ),
 }
 
 # Files that depend on the dataset answer as well, from the level given.
@@ -112,6 +125,7 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
     },
     2: {"github": (".github/workflows/train.yml",)},
     3: {"github": (".github/workflows/deploy.yml",)},
+    4: {"github": (".github/workflows/monitor.yml", ".github/workflows/retrain.yml")},
 }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import azureml_jobs
 import pytest
 import yaml
-from ci_steps import run_ci
+from ci_steps import run_ci, runner_files
 from generated import (
     check_ci_config,
     check_generated_project,
@@ -249,11 +249,11 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     outcome = run_ci(project, data["ci_provider"], tmp_path, only={"reproduce"})
     assert any("Reproduce" in step or step == "reproduce" for step in outcome.ran), outcome
     summary = {
-        "github": ".step-summary.md",
-        "gitlab": "metrics-diff.md",
-        "azure": "metrics-diff.md",
+        "github": runner_files(tmp_path / "reproduce") / "step-summary.md",
+        "gitlab": tmp_path / "reproduce" / "metrics-diff.md",
+        "azure": tmp_path / "reproduce" / "metrics-diff.md",
     }[data["ci_provider"]]
-    diff = (tmp_path / "reproduce" / summary).read_text()
+    diff = summary.read_text()
     assert f"{data['tracking']}/metrics.json" in diff, diff
 
 

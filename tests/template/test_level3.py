@@ -6,19 +6,18 @@ the delivery workflow's gate job runs; the manifests and workflows pass their ch
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 from pathlib import Path
 
 import pytest
-from ci_steps import run_ci
+from ci_steps import run_ci, runner_files
 from deployment import check_deployment
 from generated import (
     check_ci_config,
     check_generated_project,
-    dockerfile_instructions,
     python_available,
     run,
+    serving_as_image,
     uv,
     uv_env,
     write_training_csv,
@@ -26,7 +25,6 @@ from generated import (
 from matrix import COMBINATIONS, answers
 
 from mlops_ladder.render import answer_rules, copier_copy
-from mlops_ladder.service import free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +81,7 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
         # (Checkouts beside the project reach the same DVC remote.)
         outcome = run_ci(project, "github", tmp_path, only={"build"})
         assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
-        outputs = (tmp_path / "build" / ".step-outputs").read_text()
+        outputs = (runner_files(tmp_path / "build") / "step-outputs").read_text()
         assert f"tag=model-{first['candidate']['version']}" in outputs, outputs
     elif data["ci_provider"] == "gitlab":
         outcome = run_ci(project, "gitlab", tmp_path, only={"gate"})
@@ -130,38 +128,19 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
 
 def _test_as_deployed(project: Path) -> None:
     """The release's staging tests (tests/test_deployed.py) against the service started
-    with the Dockerfile's command, on a free port, as staging would run it."""
-    instructions = dockerfile_instructions(project / "Dockerfile")
-    command = json.loads(dict(instructions)["CMD"])
-    # The image's environment: which model file it serves (its skops copy).
-    (variables,) = [args for name, args in instructions if name == "ENV" and "MODEL_PATH" in args]
-    image_env = dict(pair.split("=", 1) for pair in shlex.split(variables))
-    port = free_port()
-    command[command.index("--port") + 1] = str(port)
-    url = f"http://127.0.0.1:{port}"
-    with subprocess.Popen(
-        [uv(), "run", "--no-sync", *command],
-        cwd=project,
-        env={**uv_env(), "MODEL_PATH": image_env["MODEL_PATH"]},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    ) as server:
-        try:
-            wait_healthy(url, server)
-            tests = run(
-                project,
-                "env",
-                f"SERVICE_URL={url}",
-                uv(),
-                "run",
-                "--no-sync",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-rs",
-                "tests/test_deployed.py",
-            ).stdout
-            assert "4 passed" in tests and "skipped" not in tests, tests
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with the Dockerfile's command and variables, as staging would run it."""
+    with serving_as_image(project) as url:
+        tests = run(
+            project,
+            "env",
+            f"SERVICE_URL={url}",
+            uv(),
+            "run",
+            "--no-sync",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            "tests/test_deployed.py",
+        ).stdout
+    assert "4 passed" in tests and "skipped" not in tests, tests

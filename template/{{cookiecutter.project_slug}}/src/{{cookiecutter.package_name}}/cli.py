@@ -94,6 +94,18 @@ def serve(
             envvar="CHALLENGER_FRACTION", help="Share of requests the challenger answers."
         ),
     ] = 0.0,
+{%- if cookiecutter is at_level(4) %}
+    prediction_log: Annotated[
+        Path,
+        typer.Option(
+            envvar="PREDICTION_LOG_DIR", help="Folder the service logs every prediction to."
+        ),
+    ] = Path("logs/predictions"),
+    drift_report: Annotated[
+        Path,
+        typer.Option(envvar="DRIFT_REPORT", help="The monitor's report, shown on /metrics."),
+    ] = Path("reports/drift.json"),
+{%- endif %}
 {%- else %}
     model: ModelOption = DEFAULTS.model_path,
 {%- endif %}
@@ -101,14 +113,28 @@ def serve(
     """Serve the model over HTTP (/health, /predict, /predict/batch, /metadata, /docs)."""
     # Imported here so that `train` and `score` do not pay for loading the web stack.
     import uvicorn
-{% if cookiecutter is at_level(3) %}
+{% if cookiecutter is at_level(4) %}
+    from {{ cookiecutter.package_name }}.prediction_log import (
+        PredictionLog,
+        folder_sink,
+    )
+    from {{ cookiecutter.package_name }}.serve import create_app, logger
+{%- elif cookiecutter is at_level(3) %}
     from {{ cookiecutter.package_name }}.serve import create_app, logger
 {%- else %}
     from {{ cookiecutter.package_name }}.serve import create_app
 {%- endif %}
 
     try:
-{%- if cookiecutter is at_level(3) %}
+{%- if cookiecutter is at_level(4) %}
+        service = create_app(
+            model,
+            challenger,
+            challenger_fraction,
+            PredictionLog(folder_sink(prediction_log)),
+            drift_report,
+        )
+{%- elif cookiecutter is at_level(3) %}
         service = create_app(model, challenger, challenger_fraction)
 {%- else %}
         service = create_app(model)

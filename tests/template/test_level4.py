@@ -1,0 +1,146 @@
+"""Level 4 renders: in a fresh clone, the service started as its image starts it logs every
+prediction it answers; after 500 simulated drifted requests the monitor exits 1 naming the
+shifted features and the decay, after 500 steady ones it exits 0; on GitHub the scheduled
+Monitor job decides to retrain from the drifted log and the Retrain job runs; the render
+passes its own tests, lints and checkers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from ci_steps import run_ci, runner_files
+from deployment import check_deployment
+from generated import (
+    check_ci_config,
+    check_generated_project,
+    python_available,
+    run,
+    serving_as_image,
+    uv,
+    uv_env,
+    write_training_csv,
+)
+from matrix import COMBINATIONS, answers
+
+from mlops_ladder.render import answer_rules, copier_copy
+
+pytestmark = pytest.mark.slow
+
+LEVEL = 4
+REQUESTS = 500
+
+
+@pytest.fixture(autouse=True)
+def _preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = answer_rules()
+    if rules.PREVIEW_LEVEL == LEVEL:
+        monkeypatch.setenv(rules.PREVIEW_VARIABLE, str(LEVEL))
+
+
+def _pipeline(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    return subprocess.run(
+        [uv(), "run", "--no-sync", "python", "-m", f"{package}.pipeline", *arguments],
+        cwd=project,
+        env=uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def _shifted(data: dict) -> set[str]:
+    """What the simulator moves: the model's first numeric and first categorical feature.
+    Regression learns from the species, the table's first column; classification's first
+    category is the island."""
+    return {"bill_length_mm", "species" if data["task"] == "regression" else "island"}
+
+
+@pytest.mark.parametrize("name", sorted(COMBINATIONS))
+def test_monitor_in_a_fresh_clone_tells_drifted_traffic_from_steady(
+    name: str, tmp_path: Path
+) -> None:
+    data = answers(name, level=LEVEL, initialize_git=True)
+    if not python_available(data["python_version"]):
+        pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
+    project = copier_copy(tmp_path / "project", data)
+    check_generated_project(project)
+    check_ci_config(project)
+    check_deployment(project, data, tmp_path)
+    if data.get("dataset") == "csv":
+        write_training_csv(project, data)
+        run(project, uv(), "run", "--no-sync", "dvc", "add", data["csv_path"])
+    run(project, uv(), "run", "--no-sync", "dvc", "exp", "run")
+    run(project, "git", "add", "--all")
+    run(project, "git", "commit", "--quiet", "-m", "First model")
+    run(project, uv(), "run", "--no-sync", "dvc", "push")
+
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "--quiet", str(project), str(clone))
+    run(clone, uv(), "sync", "--locked", "--quiet")
+    run(clone, uv(), "run", "--no-sync", "dvc", "pull")
+
+    for kind, seed in (("drifted", 1), ("steady", 2)):
+        batch = _pipeline(clone, "simulate", kind, "--rows", str(REQUESTS), "--seed", str(seed))
+        assert batch.returncode == 0, batch.stderr
+        log = tmp_path / f"{kind}-log"
+        # The image's own command and variables; the log folder is the volume it mounts.
+        with serving_as_image(clone, PREDICTION_LOG_DIR=str(log)) as url:
+            sent = _pipeline(clone, "replay", f"data/simulated/{kind}.csv", "--url", url)
+            assert sent.returncode == 0, sent.stderr
+        # Stopped: every answered request is a line, none lost on the way out.
+        lines = [
+            json.loads(line)
+            for path in sorted(log.glob("predictions.jsonl*"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ]
+        assert len(lines) == REQUESTS, f"{len(lines)} logged for {REQUESTS} answered"
+        assert len({line["request_id"] for line in lines}) == REQUESTS
+
+        verdict = _pipeline(
+            clone, "monitor", "--log", str(log), "--labels", f"data/simulated/{kind}-labels.csv"
+        )
+        output = verdict.stdout + verdict.stderr
+        report = json.loads((clone / "reports" / "drift.json").read_text())
+        assert report["rows"] == REQUESTS
+        drifted = {column for column, shift in report["features"].items() if shift["drifted"]}
+        if kind == "drifted":
+            assert verdict.returncode == 1, output
+            assert drifted >= _shifted(data), report["features"]
+            for column in _shifted(data):
+                assert column in output, output
+            assert report["performance"]["decayed"], report["performance"]
+        else:
+            assert verdict.returncode == 0, output
+            assert drifted == set(), report["features"]
+            assert "no drift" in output, output
+        if data["ci_provider"] == "github":
+            labels = clone / "data" / "simulated" / f"{kind}-labels.csv"
+            _scheduled_jobs(clone, tmp_path / f"{kind}-ci", log, labels, retrain=kind == "drifted")
+
+
+def _scheduled_jobs(clone: Path, workdir: Path, log: Path, labels: Path, *, retrain: bool) -> None:
+    """The Monitor workflow's job on the log and the labels (the repository variables name
+    where they are), and on drift the Retrain job it would start."""
+    monitor = run_ci(
+        clone,
+        "github",
+        workdir,
+        only={"monitor"},
+        settings={"PREDICTION_LOG_URL": str(log), "LABELS_URL": str(labels)},
+    )
+    assert "monitor/Decide whether to retrain" in monitor.ran, monitor
+    assert "monitor/Start the Retrain workflow" in monitor.not_run, monitor
+    outputs = (runner_files(workdir / "monitor") / "step-outputs").read_text()
+    assert f"retrain={str(retrain).lower()}" in outputs, outputs
+    if retrain:
+        assert "reasons=drift in " in outputs and "fell from" in outputs, outputs
+        again = run_ci(clone, "github", workdir, only={"retrain"}, settings={"reason": "drift"})
+        assert "retrain/Refresh the data and retrain" in again.ran, again
+        # The data is as committed, so the model is too: nothing to propose.
+        retrained = (runner_files(workdir / "retrain") / "step-outputs").read_text()
+        assert "changed=false" in retrained, retrained
