@@ -112,7 +112,7 @@ with tempfile.TemporaryDirectory() as folder:
     records["features"] = current.drop(columns="label").to_dict(orient="records")
     records.to_json(log / FILE_NAME, orient="records", lines=True)
     start = time.perf_counter()
-    read_back = read_log(log)
+    read_back = read_log(log, bundle)
     read_s = time.perf_counter() - start
 assert len(read_back) == rows
 print(statistics_s, report_s, read_s, len(report.reasons))

@@ -98,6 +98,10 @@ NOT_RUN_HERE: dict[str, dict[str, str]] = {
         "publish/Log in to the registry": _CREDENTIALS,
         "publish/Build the image": _NO_ENGINE,
         "publish/Push the image": _CREDENTIALS,
+        "monitor/Keep the drift report": "publishes to Azure's artifact storage; the steps "
+        "before it wrote the report",
+        "retrain/Open a pull request": "needs the build service's token to push a branch and "
+        "open the pull request; the step before it wrote the branch's commit and its body",
     },
 }
 
@@ -121,6 +125,8 @@ class Job:
     shell: list[str]
     needs: list[str] | None = None
     artifacts: list[str] = field(default_factory=list)
+    # GitLab: dotenv reports, whose variables the jobs that need this one receive.
+    dotenv: list[str] = field(default_factory=list)
     # GitLab's unit of naming is the job: a listed job is not run at all.
     listed_as_job: bool = False
 
@@ -197,6 +203,8 @@ def gitlab_jobs(project: Path) -> list[Job]:
         job = Job(name, [Step(name, script="\n".join(lines), env=env)], ["bash", "-e"])
         job.needs = spec.get("needs")
         job.artifacts = spec.get("artifacts", {}).get("paths", [])
+        dotenv = spec.get("artifacts", {}).get("reports", {}).get("dotenv", [])
+        job.dotenv = [dotenv] if isinstance(dotenv, str) else dotenv
         job.listed_as_job = True
         jobs.append(job)
     return jobs
@@ -216,7 +224,13 @@ _MACRO = re.compile(r"\$\(([A-Za-z_][\w.]*)\)")
 
 
 def azure_jobs(project: Path) -> list[Job]:
-    config = _load(project / "azure-pipelines.yml")
+    """The jobs of azure-pipelines.yml and of the pipelines beside it (azure-pipelines-*.yml,
+    each a pipeline of its own in Azure DevOps)."""
+    return [job for path in sorted(project.glob("azure-pipelines*.yml")) for job in _azure(path)]
+
+
+def _azure(path: Path) -> list[Job]:
+    config = _load(path)
     variables = _strings(config.get("variables"))
     # Pipeline variables reach scripts as environment variables, upper-cased, "." -> "_".
     variable_env = {k.upper().replace(".", "_"): v for k, v in variables.items()}
@@ -285,6 +299,8 @@ def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
             "CI_COMMIT_SHORT_SHA": sha[:8],
             "CI_PROJECT_DIR": str(workdir),
             "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+            "CI_DEFAULT_BRANCH": "main",
+            "CI_PIPELINE_ID": "1",
         },
         "azure": {
             "TF_BUILD": "True",
@@ -292,6 +308,8 @@ def provider_env(provider: str, tag: str, workdir: Path) -> dict[str, str]:
             "BUILD_SOURCEBRANCHNAME": tag,
             "BUILD_SOURCEVERSION": sha,
             "SYSTEM_PULLREQUEST_TARGETBRANCH": "refs/heads/main",
+            "BUILD_BUILDID": "1",
+            "AGENT_TEMPDIRECTORY": str(runner_files(workdir)),
         },
     }[provider] | {"CI": "true"}
 
@@ -328,6 +346,7 @@ def run_ci(
     tag = tag or release_tag(project)
     outcome = Outcome()
     artifacts: dict[str, Path] = {}
+    exported: dict[str, dict[str, str]] = {}
     jobs = [job for job in JOBS[provider](project) if only is None or job.name in only]
     for job in jobs:
         if job.listed_as_job and job.name in listed:
@@ -339,9 +358,22 @@ def run_ci(
         for source in job.needs if job.needs is not None else list(artifacts):
             if source in artifacts:
                 shutil.copytree(artifacts[source], tree, dirs_exist_ok=True)
+        runner_env = provider_env(provider, tag, tree)
+        if provider != "github":
+            # GitLab's CI/CD variables and Azure's pipeline variables reach scripts as
+            # environment variables (GitHub's only through expressions).
+            runner_env |= settings or {}
+        for source in job.needs or []:
+            runner_env |= exported.get(source, {})
         for step in job.steps:
-            runner_env = provider_env(provider, tag, tree)
             _run_step(step, job, tree, runner_env, listed, outcome, settings or {})
+        exported[job.name] = {
+            key: value
+            for report in job.dotenv
+            for key, _, value in (
+                line.partition("=") for line in (tree / report).read_text().splitlines() if line
+            )
+        }
         if job.artifacts:
             artifacts[job.name] = _collect(tree, job.artifacts, workdir / f"{job.name}.artifacts")
     if only is None:

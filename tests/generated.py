@@ -126,10 +126,11 @@ def check_generated_project(project: Path) -> None:
 # Level 1 -------------------------------------------------------------------------------
 _TOOLS = Path(sys.executable).parent  # this repo's venv: the checkers group of pyproject.toml
 
-# check-jsonschema's vendored schema for each provider's config file.
+# check-jsonschema's vendored schema for each provider's config files (Azure: the main
+# pipeline and the pipelines beside it).
 _CI_SCHEMAS = {
     ".gitlab-ci.yml": "vendor.gitlab-ci",
-    "azure-pipelines.yml": "vendor.azure-pipelines",
+    "azure-pipelines*.yml": "vendor.azure-pipelines",
 }
 
 
@@ -147,13 +148,13 @@ def check_ci_config(project: Path) -> None:
         run(project, _tool("zizmor"), "--offline", "--no-progress", *map(str, workflows))
         schema = ["--builtin-schema", "vendor.github-workflows"]
         run(project, _tool("check-jsonschema"), *schema, *map(str, workflows))
-    for name, schema_name in _CI_SCHEMAS.items():
-        if (project / name).is_file():
+    for pattern, schema_name in _CI_SCHEMAS.items():
+        for path in sorted(project.glob(pattern)):
             # The Azure schema's patterns need Python's regex engine.
             run(
                 project,
                 _tool("check-jsonschema"),
-                *("--regex-variant", "python", "--builtin-schema", schema_name, name),
+                *("--regex-variant", "python", "--builtin-schema", schema_name, path.name),
             )
     for dockerfile in project.glob("Dockerfile*"):
         run(project, _tool("hadolint"), dockerfile.name)

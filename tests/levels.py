@@ -125,7 +125,10 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
     },
     2: {"github": (".github/workflows/train.yml",)},
     3: {"github": (".github/workflows/deploy.yml",)},
-    4: {"github": (".github/workflows/monitor.yml", ".github/workflows/retrain.yml")},
+    4: {
+        "github": (".github/workflows/monitor.yml", ".github/workflows/retrain.yml"),
+        "azure": ("azure-pipelines-monitor.yml",),
+    },
 }
 
 

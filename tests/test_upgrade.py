@@ -18,6 +18,8 @@ from mlops_ladder.render import answer_rules, copier_copy
 
 runner = CliRunner()
 GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
+# A level this version does not build yet, if there is one.
+UNBUILT = answer_rules().HIGHEST_BUILT_LEVEL + 1
 LEVEL_LINE = "This repository is at **MLOps maturity level 0**"
 
 
@@ -52,7 +54,11 @@ def level0(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         (["--to", "0"], "climb only goes up"),
         (["--to", "5"], "There is no level 5"),
-        (["--to", "4"], "Level 4 is not built in this version"),
+        *(
+            [(["--to", str(UNBUILT)], f"Level {UNBUILT} is not built in this version")]
+            if UNBUILT <= 4
+            else []
+        ),
     ],
 )
 def test_climb_refuses_a_level_it_cannot_reach(level0: Path, args: list[str], message: str):

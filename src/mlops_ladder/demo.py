@@ -79,9 +79,52 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
             code = f"{_PENGUINS}.loc[[0], {features!r}].to_json(orient='records')[1:-1])"
             return dict(json.loads(run_in_project("python", "-c", code)))
 
-        row, answer = _ask_service(project, command, f"http://127.0.0.1:{port}", first_penguin)
+        url = f"http://127.0.0.1:{port}"
+        replay: Callable[[str], None] | None = None
+        if level >= 4:
+            report("Simulating 500 requests from a drifted world (pipeline simulate drifted)")
+            run_in_project(*_pipeline(package, "simulate", "drifted"))
+
+            def send_drifted(url: str) -> None:
+                report("Sending them to the service, which logs every prediction")
+                sent = run_in_project(*_pipeline(package, "replay", _DRIFTED, "--url", url))
+                report(sent.strip())
+
+            replay = send_drifted
+
+        row, answer = _ask_service(project, command, url, first_penguin, replay)
         report(f"POST /predict {json.dumps(row)}\n  -> {json.dumps(answer)}")
+        if level >= 4:
+            _monitor_and_retrain(project, [uv, "run", "--no-sync"], package, report)
     return project
+
+
+_DRIFTED = "data/simulated/drifted.csv"
+
+
+def _pipeline(package: str, *arguments: str) -> tuple[str, ...]:
+    return ("python", "-m", f"{package}.pipeline", *arguments)
+
+
+def _monitor_and_retrain(project: Path, run: list[str], package: str, report: Step) -> None:
+    """Level 4's loop after the service stopped: the monitor judges the log against the
+    training data (exit 1: drift), the trigger decides, and retraining reruns the pipeline
+    with its release gate, as the scheduled CI jobs do."""
+    report("Judging the prediction log against the training data (pipeline monitor)")
+    labels = _DRIFTED.replace(".csv", "-labels.csv")
+    command = [*run, *_pipeline(package, "monitor", "--labels", labels)]
+    verdict = subprocess.run(
+        command, cwd=project, env=project_env(), capture_output=True, text=True, check=False
+    )
+    if verdict.returncode not in (0, 1):  # 2: the monitor could not judge
+        raise RuntimeError(f"`{' '.join(command)}` failed:\n{verdict.stderr[-3000:]}")
+    report((verdict.stdout + verdict.stderr).strip())
+    decision = _run(project, *run, *_pipeline(package, "trigger")).strip()
+    report(f"Trigger: {decision}")
+    if decision.startswith("Retrain"):
+        report("Retraining as the scheduled job does: dvc repro, release gate included")
+        _run(project, *run, "dvc", "repro", "--quiet")
+        report(_gate_summary(project / "reports" / "gate.json"))
 
 
 def _gate_summary(report: Path) -> str:
@@ -104,9 +147,11 @@ def _ask_service(
     command: list[str],
     url: str,
     make_row: Callable[[list[str]], dict[str, Any]],
+    while_serving: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """Start the service, wait for /health, post a row of the model's features to
-    /predict, stop the service. Returns the row and the answer."""
+    /predict, run ``while_serving`` with the URL, stop the service (SIGTERM, which lets it
+    write what its prediction log still holds). Returns the row and the answer."""
     with subprocess.Popen(
         command, cwd=project, env=project_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     ) as server:
@@ -119,9 +164,12 @@ def _ask_service(
                 raise RuntimeError(f"{error}\n{stderr[-3000:]}") from error
             row = make_row(list(request_json(f"{url}/metadata", timeout=10)["features"]))
             try:
-                return row, request_json(f"{url}/predict", row, timeout=10)
+                answer = request_json(f"{url}/predict", row, timeout=10)
             except urllib.error.HTTPError as error:
                 raise RuntimeError(f"/predict answered {error.code}: {error.read()!r}") from error
+            if while_serving is not None:
+                while_serving(url)
+            return row, answer
         finally:
             server.terminate()
             server.wait(timeout=30)

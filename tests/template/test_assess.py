@@ -24,6 +24,13 @@ REQUIRED = {
 }
 # Level 3 is lost with the `card` stage, whatever the provider (its CI file holds level 1).
 CARD_TODO = "Write a model card per version"
+# Level 4 is lost with the scheduled monitor: its workflow or pipeline file, or on GitLab
+# (one file for every level) its jobs.
+SCHEDULE_TODO = "Schedule monitoring in CI"
+MONITOR_FILES = {
+    "github": ".github/workflows/monitor.yml",
+    "azure": "azure-pipelines-monitor.yml",
+}
 
 
 def _remove_card_stage(project: Path) -> None:
@@ -31,6 +38,16 @@ def _remove_card_stage(project: Path) -> None:
     stages = yaml.safe_load(pipeline.read_text(encoding="utf-8"))
     del stages["stages"]["card"]
     pipeline.write_text(yaml.safe_dump(stages, sort_keys=False), encoding="utf-8")
+
+
+def _remove_monitor(project: Path, provider: str) -> None:
+    if provider in MONITOR_FILES:
+        (project / MONITOR_FILES[provider]).unlink()
+        return
+    config = project / ".gitlab-ci.yml"
+    jobs = yaml.safe_load(config.read_text(encoding="utf-8"))
+    del jobs["monitor"], jobs["retrain"]
+    config.write_text(yaml.safe_dump(jobs, sort_keys=False), encoding="utf-8")
 
 
 def _expected_level(level: int, provider: str) -> int:
@@ -51,7 +68,10 @@ def test_a_fresh_render_reports_its_level(name: str, level: int, tmp_path: Path)
         assert [r.name for r in assessment.todo()] == ["ML206"]
     if expected == 0:
         return
-    if expected == 3:
+    if expected == 4:
+        _remove_monitor(project, provider)
+        named = SCHEDULE_TODO
+    elif expected == 3:
         _remove_card_stage(project)
         named = CARD_TODO
     else:

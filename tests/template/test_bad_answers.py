@@ -43,11 +43,6 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
         "Invalid choice for 'maturity_level'",
         "5 provided for choice variable maturity_level",
     ),
-    "level-not-built": (
-        {"maturity_level": "4"},
-        "maturity_level 4 (Full MLOps automated operations) is not built",
-        "maturity_level 4 (Full MLOps automated operations) is not built",
-    ),
     "unknown-provider": (
         {"ci_provider": "travis"},
         "Invalid choice for 'ci_provider'",
@@ -74,6 +69,17 @@ CASES: dict[str, tuple[dict[str, str], str, str]] = {
         "target_column must not be empty when dataset is 'csv'",
     ),
 }
+
+
+# A level this version does not build yet, while there is one.
+_UNBUILT = answer_rules().HIGHEST_BUILT_LEVEL + 1
+if _UNBUILT <= 4:
+    _NAME = answer_rules().LEVEL_NAMES[_UNBUILT]
+    CASES["level-not-built"] = (
+        {"maturity_level": str(_UNBUILT)},
+        f"maturity_level {_UNBUILT} ({_NAME}) is not built",
+        f"maturity_level {_UNBUILT} ({_NAME}) is not built",
+    )
 
 
 # Cases of a question of the level under construction: rendered with MLOPS_LADDER_PREVIEW.
