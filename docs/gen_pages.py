@@ -27,6 +27,12 @@ KEY_FILES: dict[int, tuple[str, ...]] = {
         "deploy/kubernetes/base/deployment.yaml",
         "deploy/kubernetes/overlays/production/kustomization.yaml",
     ),
+    4: (
+        "conf/monitor/default.yaml",
+        "conf/retrain/default.yaml",
+        ".github/workflows/monitor.yml",
+        ".github/workflows/retrain.yml",
+    ),
 }
 LANGUAGES = {".py": "python", ".yml": "yaml", ".yaml": "yaml", ".toml": "toml"}
 # Not part of a project a user reads: the answers record and empty-folder keepers.

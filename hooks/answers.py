@@ -27,11 +27,11 @@ LEVEL_NAMES: dict[int, str] = {
 }
 # Levels whose features this version of the template generates. Offering a level that
 # renders nothing of its own would be a lie in the generated README, so it is refused.
-HIGHEST_BUILT_LEVEL = 3
+HIGHEST_BUILT_LEVEL = 4
 # The level under construction, if any (None: none now). Users are refused it like any
 # unbuilt level; the generator's own tests render it by setting MLOPS_LADDER_PREVIEW to
 # its number, so that its files are developed and tested on main before it is offered.
-PREVIEW_LEVEL: int | None = 4
+PREVIEW_LEVEL: int | None = None
 PREVIEW_VARIABLE = "MLOPS_LADDER_PREVIEW"
 
 # The mlops-ladder release this template belongs to (pyproject.toml's version): generated

@@ -63,7 +63,8 @@ def test_demo_refuses_an_existing_folder(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    """The README's demo command: render, install, test, train, score, serve one /predict."""
+    """The README's demo command: render, install, test, train, score, serve one /predict;
+    at level 4 the loop too: drifted traffic logged, the drift found, retraining run."""
     result = runner.invoke(app, ["demo", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert "accuracy" in result.output
@@ -75,3 +76,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "reports" / "model_card.md").is_file()
     assert "POST /predict" in result.output
     assert '"model_version"' in result.output
+    text = " ".join(result.output.split())  # as read, whatever the console's width
+    assert "500 requests answered" in text
+    # The 500 and the one /predict: nothing else, and nothing lost.
+    assert "DRIFT in 501 logged predictions" in text
+    assert "Drifted: bill_length_mm: PSI" in text and "Drifted: island: PSI" in text
+    assert "Trigger: Retrain: drift in " in text and "accuracy fell from" in text
+    assert text.count("Release gate passed") == 2  # trained, then retrained

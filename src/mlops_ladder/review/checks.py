@@ -9,6 +9,8 @@ and of the families below it passes.
 
 from __future__ import annotations
 
+import re
+
 from mlops_ladder.review.evidence import CI_PATTERNS, LOCK_FILES, NOT_MODULES, Evidence
 
 ALL_CI = tuple(pattern for patterns in CI_PATTERNS.values() for pattern in patterns)
@@ -389,7 +391,7 @@ class ML403:
         """Level 4: "Retraining triggered automatically based on production metrics"."""
         scheduled = [path for path, document in mlops.ci.items() if _scheduled(document)]
         retrains = [path for path in scheduled if path in mlops.ci_runs(PIPELINE)]
-        if retrains:
+        if any(_gitlab_schedule_runs(mlops.ci[path], PIPELINE) for path in retrains):
             return True
         if problems := _ci_problems(mlops):
             return problems
@@ -420,6 +422,20 @@ def _jobs(document: dict[str, object]) -> list[object]:
         for key, value in document.items()
         if key not in GITLAB_KEYWORDS and not str(key).startswith(".")
     ]
+
+
+def _gitlab_schedule_runs(document: dict[object, object], pattern: str) -> bool:
+    """Whether the file's schedule runs ``pattern``: any file of GitHub or Azure (a
+    scheduled workflow or pipeline runs whole); in GitLab's one file, a job that a
+    schedule rule starts and whose script runs it (other jobs may run it on merges only)."""
+    if not _scheduled(document) or "CI_PIPELINE_SOURCE" not in str(document):
+        return True
+    return any(
+        isinstance(job, dict)
+        and "schedule" in str(job.get("rules", ""))
+        and re.search(pattern, str(job.get("script", "")))
+        for job in document.values()
+    )
 
 
 def _scheduled(document: dict[object, object]) -> bool:
