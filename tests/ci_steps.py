@@ -102,6 +102,9 @@ NOT_RUN_HERE: dict[str, dict[str, str]] = {
         "before it wrote the report",
         "retrain/Open a pull request": "needs the build service's token to push a branch and "
         "open the pull request; the step before it wrote the branch's commit and its body",
+        "template_update/Open a pull request": "needs the build service's token to push a "
+        "branch and open the pull request; the step before it ran (no newer template release "
+        "here)",
     },
 }
 
@@ -240,7 +243,8 @@ def _azure(path: Path) -> list[Job]:
         return _MACRO.sub(lambda m: variables.get(m.group(1), m.group(0)), text)
 
     jobs = []
-    for stage in config["stages"]:
+    # A pipeline of one stage may list its jobs at the top.
+    for stage in config.get("stages") or [{"jobs": config["jobs"]}]:
         for spec in stage["jobs"]:
             # A deployment job (environment approvals) keeps its steps in its strategy.
             name = spec.get("job") or spec["deployment"]

@@ -121,7 +121,7 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
             ".github/workflows/template-update.yml",
         ),
         "gitlab": (".gitlab-ci.yml",),
-        "azure": ("azure-pipelines.yml",),
+        "azure": ("azure-pipelines.yml", "azure-pipelines-template-update.yml"),
     },
     2: {"github": (".github/workflows/train.yml",)},
     3: {"github": (".github/workflows/deploy.yml",)},

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 LEVEL1_NOT_RUN = {
     "github": {"image", "publish", "update"},
     "gitlab": {"build-image", "release"},
-    "azure": {"image", "publish"},
+    "azure": {"image", "publish", "template_update"},
 }
 
 
