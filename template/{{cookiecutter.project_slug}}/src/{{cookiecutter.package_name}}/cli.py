@@ -8,6 +8,9 @@ from __future__ import annotations
 {% if cookiecutter is at_level(3) %}
 import copy
 {%- endif %}
+{%- if cookiecutter is at_level(4) %}
+import logging
+{%- endif %}
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -101,6 +104,13 @@ def serve(
             envvar="PREDICTION_LOG_DIR", help="Folder the service logs every prediction to."
         ),
     ] = Path("logs/predictions"),
+    prediction_log_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PREDICTION_LOG_URL",
+            help="s3://bucket/prefix to log predictions to instead (the s3 extra).",
+        ),
+    ] = None,
     drift_report: Annotated[
         Path,
         typer.Option(envvar="DRIFT_REPORT", help="The monitor's report, shown on /metrics."),
@@ -127,11 +137,12 @@ def serve(
 
     try:
 {%- if cookiecutter is at_level(4) %}
+        sink = _s3_sink(prediction_log_url) if prediction_log_url else folder_sink(prediction_log)
         service = create_app(
             model,
             challenger,
             challenger_fraction,
-            PredictionLog(folder_sink(prediction_log)),
+            PredictionLog(sink),
             drift_report,
         )
 {%- elif cookiecutter is at_level(3) %}
@@ -150,4 +161,21 @@ def serve(
 {%- else %}
     uvicorn.run(service, host=host, port=port)
 {%- endif %}
+{%- endif %}
+{%- if cookiecutter is at_level(4) %}
+
+
+def _s3_sink(url: str) -> logging.Handler:
+    """The prediction log's S3 sink, or exit 2 saying why not (a bad URL, no s3 extra)."""
+    try:
+        from {{ cookiecutter.package_name }}.s3_sink import (
+            S3Sink,
+        )
+    except ModuleNotFoundError as error:
+        message = f"PREDICTION_LOG_URL={url} needs the s3 extra (uv sync --extra s3): {error}"
+        raise _fail(RuntimeError(message)) from error
+    try:
+        return S3Sink(url)
+    except ValueError as error:
+        raise _fail(error) from error
 {%- endif %}
