@@ -12,3 +12,31 @@ def _offline_python() -> None:
     # Rendered projects use the machine's interpreters; a managed-Python download fails
     # offline and would hide a default that pins a Python the machine lacks.
     os.environ["UV_PYTHON_DOWNLOADS"] = "never"
+
+
+# The slow tests' modules, longest tests first (figures from `./dev test --durations=0`).
+# xdist's load scheduling deals the first quarter of the tests out in turn and the rest on
+# demand: with the longest first, the two workers get similar shares of the renders and
+# the short tests fill their last minutes. In collection order the level-2 to level-4
+# renders came last, were dealt to one worker in a batch, and ran one after another there
+# while the other worker idled (38.6 min for the suite, its last 22 on one worker).
+LONGEST_FIRST = (
+    "test_level4.py",  # 140-255 s each
+    "test_level3.py",  # 100-200 s
+    "test_level2.py",  # 95-190 s
+    "test_upgrade.py",  # the climb to level 4: 200 s
+    "test_cli.py",  # the demo: 120 s
+    "test_level1.py",  # 25-45 s
+    "test_generated_suite.py",
+    "test_checks_fail.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is None:
+            return len(LONGEST_FIRST) + 1
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a rank is the collection's

@@ -130,7 +130,12 @@ class ML103:
             return problems
         if mlops.ci:
             listed = ", ".join(sorted(mlops.ci))
-            return f"No CI job runs the tests: add a `pytest` step to {listed}."
+            # The files found may be side pipelines (a schedule, a template update): name
+            # them, and where the tests belong.
+            return (
+                f"No CI job runs the tests ({listed} run none): add a `pytest` step to the"
+                f" pipeline that runs on every change ({CI_FILES})."
+            )
         return (
             f"Run the tests on every change: add a CI config ({CI_FILES}) with a `pytest`"
             " step, or a `pytest` hook in `.pre-commit-config.yaml`."
