@@ -15,11 +15,11 @@ def _offline_python() -> None:
 
 
 # The slow tests' modules, longest tests first (figures from `./dev test --durations=0`).
-# xdist's load scheduling deals the first quarter of the tests out in turn and the rest on
-# demand: with the longest first, the two workers get similar shares of the renders and
-# the short tests fill their last minutes. In collection order the level-2 to level-4
-# renders came last, were dealt to one worker in a batch, and ran one after another there
-# while the other worker idled (38.6 min for the suite, its last 22 on one worker).
+# With `./dev test`'s --maxschedchunk 1, xdist hands each worker one or two tests at a
+# time, so the longest start first, on both workers, and the short tests fill the last
+# minutes. xdist's default hands out chunks of a quarter of a worker's share: the renders,
+# in one chunk, ran one after another on one worker while the other idled (38.6 min for
+# the suite, its last 22 on one worker).
 LONGEST_FIRST = (
     "test_level4.py",  # 140-255 s each
     "test_level3.py",  # 100-200 s
