@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,12 @@ def _offline_python() -> None:
     # Rendered projects use the machine's interpreters; a managed-Python download fails
     # offline and would hide a default that pins a Python the machine lacks.
     os.environ["UV_PYTHON_DOWNLOADS"] = "never"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _index_pages_cached() -> None:
+    # See tests/uv.toml. A UV_CONFIG_FILE of the caller's own (a mirror, say) is kept.
+    os.environ.setdefault("UV_CONFIG_FILE", str(Path(__file__).with_name("uv.toml")))
 
 
 # The slow tests' modules, longest tests first (figures from `./dev test --durations=0`).
