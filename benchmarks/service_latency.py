@@ -3,6 +3,8 @@ the batch against scoring the same rows in process.
 
 /health does no model work, so it is the floor of the HTTP stack (uvicorn, FastAPI, one
 local connection); the difference is what validation and the model cost per request.
+A /predict whose row the schema refuses (422) reads, parses and validates the same body and
+stops before the model: the floor of a POST with a row, no model work.
 Renders a project at --level (default answers; level 3 with its champion/challenger
 routing and request log; a level in preview is rendered with MLOPS_LADDER_PREVIEW),
 installs it, trains, starts `serve` on a free port and times sequential requests from one
@@ -21,6 +23,8 @@ import statistics
 import subprocess
 import tempfile
 import time
+import urllib.error
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +52,28 @@ print(statistics.median(samples), statistics.quantiles(samples, n=20)[18])
 """
 
 
-def _timings(url: str, body: Any, requests: int) -> tuple[float, float]:
+def _refused(url: str, body: Any) -> Any:
+    """POST ``body``, which the service must refuse with 422; its decoded answer."""
+    try:
+        request_json(url, body)
+    except urllib.error.HTTPError as error:
+        if error.code != 422:
+            raise
+        return json.loads(error.read())
+    raise AssertionError(f"{url} accepted a row it should refuse: {body}")
+
+
+def _timings(
+    url: str, body: Any, requests: int, send: Callable[[str, Any], Any] = request_json
+) -> tuple[float, float]:
     """Median and 95th percentile in milliseconds (decoding the answer included), after 20
     warm-up requests."""
     for _ in range(20):
-        request_json(url, body)
+        send(url, body)
     samples = []
     for _ in range(requests):
         start = time.perf_counter()
-        request_json(url, body)
+        send(url, body)
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples), statistics.quantiles(samples, n=20)[18]
 
@@ -99,18 +116,26 @@ def main() -> None:
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_healthy(base, server)
+                # The same row with one number sent as text: refused by the strict schema.
+                refused = {**row, "bill_length_mm": str(row["bill_length_mm"])}
                 cases = {
-                    "GET /health": (f"{base}/health", None),
-                    "POST /predict (1 row)": (f"{base}/predict", row),
+                    "GET /health": (f"{base}/health", None, request_json),
+                    "POST /predict (1 row refused, 422: no model work)": (
+                        f"{base}/predict",
+                        refused,
+                        _refused,
+                    ),
+                    "POST /predict (1 row)": (f"{base}/predict", row, request_json),
                     f"POST /predict/batch ({args.batch} rows)": (
                         f"{base}/predict/batch",
                         {"rows": [row] * args.batch},
+                        request_json,
                     ),
                 }
                 print(f"| request ({args.requests} sequential) | median ms | p95 ms |")
                 print("|---|---|---|")
-                for name, (url, body) in cases.items():
-                    median, p95 = _timings(url, body, args.requests)
+                for name, (url, body, send) in cases.items():
+                    median, p95 = _timings(url, body, args.requests, send)
                     print(f"| {name} | {median:.2f} | {p95:.2f} |", flush=True)
                 in_process = subprocess.run(
                     [*run, "python", "-c", _IN_PROCESS, json.dumps(row), str(args.batch)],
