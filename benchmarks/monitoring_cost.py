@@ -41,7 +41,8 @@ from penguin_model.prediction_log import PredictionLog, folder_sink
 from penguin_model.serve import create_app
 
 requests = int(sys.argv[1])
-row = json.loads(load_penguins().drop(columns=["species", "year"]).loc[[0]].to_json(orient="records"))[0]
+features = load_penguins().drop(columns=["species", "year"])
+row = json.loads(features.loc[[0]].to_json(orient="records"))[0]
 
 def timings(log):
     with TestClient(create_app(Path("models/model.skops"), prediction_log=log)) as client:
