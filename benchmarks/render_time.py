@@ -2,10 +2,11 @@
 
 The floor is a one-file, one-question Copier template in a git repository, rendered the
 same way: what any Copier template costs before its own content. Each figure is the
-median of --repeat runs after one untimed run, as a command line (a new process, as users
-run it) and in-process (the Python API, as the test suite runs it). Command lines run with
-bytecode written, as on a user's machine: the untimed run leaves the .pyc files that their
-later runs, and a user's, load instead of compiling Copier, Jinja and pydantic again.
+median of --repeat runs after one untimed run, the rows taking turns, as a command line
+(a new process, as users run it) and in-process (the Python API, as the test suite runs
+it). Command lines run with bytecode written, as on a user's machine: the untimed run
+leaves the .pyc files that their later runs, and a user's, load instead of compiling
+Copier, Jinja and pydantic again.
 Run: uv run python benchmarks/render_time.py
 """
 
@@ -44,16 +45,25 @@ def _floor_template(root: Path) -> Path:
     return template
 
 
-def _median_seconds(render: Callable[[Path], object], repeat: int) -> float:
+def _seconds(render: Callable[[Path], object]) -> float:
     with tempfile.TemporaryDirectory() as scratch:
+        start = time.perf_counter()
         render(Path(scratch))
-    times = []
+        return time.perf_counter() - start
+
+
+def _medians(rows: dict[str, Callable[[Path], object]], repeat: int) -> dict[str, float]:
+    """Each row's median of ``repeat`` runs, after one untimed run of each. The rows take
+    turns (one run of each, ``repeat`` times), so a slow spell of the machine, which on
+    this VM's disk can add 30 % to a render for a minute, falls on every row alike
+    rather than on the rows that happen to run in it."""
+    for render in rows.values():
+        _seconds(render)
+    times: dict[str, list[float]] = {name: [] for name in rows}
     for _ in range(repeat):
-        with tempfile.TemporaryDirectory() as scratch:
-            start = time.perf_counter()
-            render(Path(scratch))
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, render in rows.items():
+            times[name].append(_seconds(render))
+    return {name: statistics.median(samples) for name, samples in times.items()}
 
 
 def _cli(*command: str) -> None:
@@ -77,9 +87,10 @@ def main() -> None:
         }
         for level in range(answer_rules().HIGHEST_BUILT_LEVEL + 1):
             rows.update(_level_rows(level, copier, cookiecutter, source))
+        medians = _medians(rows, args.repeat)
         print(f"| render (median of {args.repeat}) | seconds |\n|---|---|")
-        for name, render in rows.items():
-            print(f"| {name} | {_median_seconds(render, args.repeat):.3f} |", flush=True)
+        for name, seconds in medians.items():
+            print(f"| {name} | {seconds:.3f} |")
 
 
 def _level_rows(
