@@ -15,10 +15,22 @@ def _offline_python() -> None:
     os.environ["UV_PYTHON_DOWNLOADS"] = "never"
 
 
+def _own_uv_config() -> bool:
+    """Whether the caller configures uv already: UV_CONFIG_FILE, or a user or system
+    uv.toml (a mirror, say), which UV_CONFIG_FILE would replace."""
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    system = [Path(d) for d in os.environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(":") if d]
+    candidates = [config_home / "uv" / "uv.toml", *(d / "uv" / "uv.toml" for d in system)]
+    candidates.append(Path("/etc/uv/uv.toml"))
+    return "UV_CONFIG_FILE" in os.environ or any(path.is_file() for path in candidates)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _index_pages_cached() -> None:
-    # See tests/uv.toml. A UV_CONFIG_FILE of the caller's own (a mirror, say) is kept.
-    os.environ.setdefault("UV_CONFIG_FILE", str(Path(__file__).with_name("uv.toml")))
+    # See tests/uv.toml. A caller's own configuration wins: the tests are then slower, not
+    # pointed at an index the caller does not use.
+    if not _own_uv_config():
+        os.environ["UV_CONFIG_FILE"] = str(Path(__file__).with_name("uv.toml"))
 
 
 # The slow tests' modules, longest tests first (figures from `./dev test --durations=0`).
