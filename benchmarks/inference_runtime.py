@@ -4,12 +4,12 @@ onnxruntime, in a rendered project's environment.
 
 Not something the template does (yet): it measures the lever that issue 5's one-row
 /predict target needs (see RESULTS.md). Renders a level-3 project (default answers:
-classification on the penguins sample), trains it, and in its environment, with skl2onnx
-and onnxruntime (with protobuf below 7, see main) added for this run only (`uv run
---with`), times one-row calls of the
-trained pipeline and of a random forest fitted on the same preprocessing (the runtime's
-input built from a request-like dict, as a service would, without a DataFrame), and
-compares the runtime's probabilities with scikit-learn's on the whole table.
+classification on the penguins sample) and trains it. In its environment, with skl2onnx
+and onnxruntime (and protobuf below 7, see main) added for this run only (`uv run
+--with`), it times one-row calls of the trained pipeline, and of a random forest and a
+gradient boosting fitted on the same preprocessing (the runtime's input built from a
+request-like dict, as a service would, without a DataFrame), and compares the runtime's
+probabilities with scikit-learn's on the whole table.
 
 The conversion needs one change: skl2onnx converts an imputer of string categories only
 when its missing value is a string, and the template's categorical imputer looks for NaN.
