@@ -65,28 +65,25 @@ def runtime_session(pipeline):
         for c in bundle.features
     ]
     # zipmap off: probabilities as one array, not a list of dicts.
-    options = {id(converted[-1]): {"zipmap": False}}
-    model = to_onnx(converted, initial_types=types, options=options)
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(model.SerializeToString(), options)
+    conversion = {id(converted[-1]): {"zipmap": False}}
+    model = to_onnx(converted, initial_types=types, options=conversion)
+    session = onnxruntime.SessionOptions()
+    session.intra_op_num_threads = session.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(model.SerializeToString(), session)
 
 
-def feed_row(row):
-    # As a service would build it from a validated request: no DataFrame.
+def requests(frame):
+    # The rows as a service receives them: dicts, None for a missing value.
+    records = frame.to_dict("records")
+    return [{c: None if pd.isna(v) else v for c, v in row.items()} for row in records]
+
+
+def feed(records):
+    # As a service would build it from validated requests: no DataFrame.
     return {
-        c: np.array([[np.nan if row[c] is None else row[c]]], dtype=np.float32)
+        c: np.array([[np.nan if r[c] is None else r[c]] for r in records], dtype=np.float32)
         if c in numeric
-        else np.array([["" if row[c] is None else row[c]]], dtype=object)
-        for c in bundle.features
-    }
-
-
-def feed(frame):
-    return {
-        c: frame[[c]].to_numpy(dtype=np.float32)
-        if c in numeric
-        else frame[[c]].astype(object).where(frame[[c]].notna(), "").to_numpy()
+        else np.array([["" if r[c] is None else r[c]] for r in records], dtype=object)
         for c in bundle.features
     }
 
@@ -115,11 +112,11 @@ for name, pipeline in models.items():
         print(f"| {name} | - | conversion failed: {type(error).__name__}: {reason} | - | - |")
         continue
     one = rows.iloc[[0]]
-    request = {c: None if pd.isna(v) else v for c, v in one.iloc[0].to_dict().items()}
+    request = requests(one)
     sklearn_ms = median_ms(lambda: pipeline.predict_proba(one))
-    runtime_ms = median_ms(lambda: session.run(None, feed_row(request)))
+    runtime_ms = median_ms(lambda: session.run(None, feed(request)))
     expected = pipeline.predict_proba(rows)
-    got = session.run(None, feed(rows))[1]
+    got = session.run(None, feed(requests(rows)))[1]
     agree = (expected.argmax(axis=1) == got.argmax(axis=1)).mean()
     gap = np.abs(expected - got).max()
     print(f"| {name} | {sklearn_ms:.3f} | {runtime_ms:.3f} | {gap:.1e} | {agree:.4f} |")
