@@ -24,6 +24,11 @@ from {{ cookiecutter.package_name }}.features import (
     build_preprocessor,
     split_column_types,
 )
+{%- if cookiecutter is at_level(3) %}
+from {{ cookiecutter.package_name }}.runtime import (
+    attach,
+)
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,12 @@ class ModelBundle:
     # Provenance: which data the model learned from, and when.
     data_sha256: str
     trained_at: str
+{%- if cookiecutter is at_level(3) %}
+    # The pipeline converted for onnxruntime, which the service answers with (runtime.py);
+    # None when the copy did not answer the held-out rows as the pipeline does, and why.
+    onnx_model: bytes | None = None
+    onnx_note: str = ""
+{%- endif %}
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -87,7 +98,7 @@ def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
         ]
     )
     pipeline.fit(x_train, y_train)
-    return ModelBundle(
+    {% if cookiecutter is at_level(3) %}bundle = {% else %}return {% endif %}ModelBundle(
         pipeline=pipeline,
         features=features.columns.tolist(),
         numeric_features=split_column_types(features)[0],
@@ -97,6 +108,10 @@ def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
         data_sha256=fingerprint(frame),
         trained_at=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
     )
+{%- if cookiecutter is at_level(3) %}
+    # The service's fast copy, checked on the rows the metrics come from (runtime.py).
+    return attach(bundle, x_test)
+{%- endif %}
 
 
 def save(bundle: ModelBundle, path: Path) -> Path:
