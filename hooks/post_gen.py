@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--author-name", default="mlops-ladder")
     parser.add_argument("--author-email", default="mlops-ladder@localhost")
     args = parser.parse_args(argv)
-    prune_empty_folders(args.project.resolve())
     project = args.project.resolve()
+    prune_empty_folders(project)
     if args.operation == "copy" and args.init_git == "true":
         init_repository(project, args.author_name, args.author_email)
     elif args.operation == "update" and (project / "uv.lock").is_file():
