@@ -20,21 +20,21 @@ Run: uv run python benchmarks/copier_overhead.py [--repeat 9] [--scratch /dev/sh
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from copier import _main as copier_main
 
+# render_time.py sits beside this script, whose folder Python puts first on sys.path.
+from render_time import commit_all, medians, parse_arguments
+
 from mlops_ladder.render import copier_copy, template_root
 
 REDUNDANT = ("_sync_git_index_executable_bit", "answers_relpath")
-Patch = Callable[[], AbstractContextManager[None]]
+ANSWERS = {"maturity_level": 4, "initialize_git": False}
 
 
 @contextmanager
@@ -70,55 +70,43 @@ def _template_only(root: Path) -> Path:
     repository = root / "template-only"
     repository.mkdir()
     subprocess.run(["tar", "-x"], input=archive, cwd=repository, check=True)
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-    subprocess.run([*git, "init", "-q"], cwd=repository, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=repository, check=True)
-    subprocess.run([*git, "commit", "-qm", "template only"], cwd=repository, check=True)
-    return repository
+    return commit_all(repository)
 
 
-def _seconds(template: Path, patch: Patch) -> float:
-    answers = {"maturity_level": 4, "initialize_git": False}
-    with tempfile.TemporaryDirectory() as scratch, patch():
-        start = time.perf_counter()
-        copier_copy(Path(scratch) / "p", answers, template=template)
-        return time.perf_counter() - start
+def _render(
+    template: Path, patch: Callable[[], AbstractContextManager[None]]
+) -> Callable[[Path], object]:
+    def render(scratch: Path) -> None:
+        with patch():
+            copier_copy(scratch / "p", ANSWERS, template=template)
+
+    return render
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument(
-        "--scratch", type=Path, help="folder for renders and clones (default: system temp)"
-    )
-    args = parser.parse_args()
+    args = parse_arguments(__doc__, repeat=9)
     missing = [name for name in REDUNDANT if name not in copier_main.Worker.__dict__]
     if missing:
         raise SystemExit(f"This Copier has no Worker.{', '.join(missing)}: nothing to compare.")
-    if args.scratch is not None:
-        tempfile.tempdir = str(args.scratch.resolve())
     with tempfile.TemporaryDirectory() as root:
-        here = template_root()
-        slim = _template_only(Path(root))
-        rows: dict[str, tuple[Path, Patch]] = {
-            "stock Copier, this repository": (here, nullcontext),
-            "stock Copier, template-only repository": (slim, nullcontext),
-            "without the per-path redundancies, this repository": (here, _without_redundancies),
-            "without the per-path redundancies, template-only repository": (
-                slim,
-                _without_redundancies,
-            ),
-        }
-        for template, patch in rows.values():
-            _seconds(template, patch)
-        times: dict[str, list[float]] = {name: [] for name in rows}
-        for _ in range(args.repeat):
-            for name, (template, patch) in rows.items():
-                times[name].append(_seconds(template, patch))
+        here, slim = template_root(), _template_only(Path(root))
+        results = medians(
+            {
+                "stock Copier, this repository": _render(here, nullcontext),
+                "stock Copier, template-only repository": _render(slim, nullcontext),
+                "without the per-path redundancies, this repository": _render(
+                    here, _without_redundancies
+                ),
+                "without the per-path redundancies, template-only repository": _render(
+                    slim, _without_redundancies
+                ),
+            },
+            args.repeat,
+        )
     print(f"Scratch: {tempfile.gettempdir()}\n")
     print(f"| level-4 Copier API render (median of {args.repeat}) | seconds |\n|---|---|")
-    for name, samples in times.items():
-        print(f"| {name} | {statistics.median(samples):.3f} |")
+    for name, seconds in results.items():
+        print(f"| {name} | {seconds:.3f} |")
 
 
 if __name__ == "__main__":

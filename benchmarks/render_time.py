@@ -39,16 +39,36 @@ from mlops_ladder.render import (
 BIN = Path(sys.executable).parent
 
 
+def commit_all(repository: Path) -> Path:
+    """Make ``repository`` a git repository with one commit of all it holds: Copier
+    clones a template that is one, as it does this project."""
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run([*git, "init", "-q"], cwd=repository, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repository, check=True)
+    subprocess.run([*git, "commit", "-qm", "benchmark"], cwd=repository, check=True)
+    return repository
+
+
+def parse_arguments(description: str | None, repeat: int) -> argparse.Namespace:
+    """--repeat and --scratch; --scratch becomes the folder of every temporary folder
+    made after this, the engines' clones in process included."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument(
+        "--scratch", type=Path, help="folder for renders and clones (default: system temp)"
+    )
+    args = parser.parse_args()
+    if args.scratch is not None:
+        tempfile.tempdir = str(args.scratch.resolve())
+    return args
+
+
 def _floor_template(root: Path) -> Path:
     template = root / "floor"
     template.mkdir()
     (template / "copier.yml").write_text("name:\n  type: str\n  default: floor\n")
     (template / "README.md.jinja").write_text("# {{ name }}\n")
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-    subprocess.run([*git, "init", "-q"], cwd=template, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=template, check=True)
-    subprocess.run([*git, "commit", "-qm", "floor"], cwd=template, check=True)
-    return template
+    return commit_all(template)
 
 
 def _seconds(render: Callable[[Path], object]) -> float:
@@ -58,7 +78,7 @@ def _seconds(render: Callable[[Path], object]) -> float:
         return time.perf_counter() - start
 
 
-def _medians(rows: dict[str, Callable[[Path], object]], repeat: int) -> dict[str, float]:
+def medians(rows: dict[str, Callable[[Path], object]], repeat: int) -> dict[str, float]:
     """Each row's median of ``repeat`` runs, after one untimed run of each. The rows take
     turns (one run of each, ``repeat`` times), so a slow spell of the machine, which on
     this VM's disk can add 30 % to a render for a minute, falls on every row alike
@@ -94,9 +114,9 @@ def _path_seconds(paths: int = 100, repeat: int = 7) -> float:
     return statistics.median(samples)
 
 
-def _verdict(medians: dict[str, float], top: int, kind: str) -> str:
-    floor = medians[f"Copier floor (1 file), {kind}"]
-    render = medians[f"mlops-ladder level {top}, Copier {kind}"]
+def _verdict(results: dict[str, float], top: int, kind: str) -> str:
+    floor = results[f"Copier floor (1 file), {kind}"]
+    render = results[f"mlops-ladder level {top}, Copier {kind}"]
     target = 2 * floor + 0.3
     met = "met" if render <= target else f"not met, {render / target - 1:.0%} over"
     return (
@@ -106,15 +126,7 @@ def _verdict(medians: dict[str, float], top: int, kind: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument(
-        "--scratch", type=Path, help="folder for renders and clones (default: system temp)"
-    )
-    args = parser.parse_args()
-    if args.scratch is not None:
-        # Every temporary folder below, the engines' clones in process included.
-        tempfile.tempdir = str(args.scratch.resolve())
+    args = parse_arguments(__doc__, repeat=7)
     copier = [str(BIN / "copier"), "copy", "-q", "--trust", "--defaults", "--vcs-ref", "HEAD"]
     cookiecutter = [str(BIN / "cookiecutter"), "--no-input", "--directory", COOKIECUTTER_DIRECTORY]
     source = str(template_root())
@@ -128,14 +140,14 @@ def main() -> None:
         for level in range(top + 1):
             rows.update(_level_rows(level, copier, cookiecutter, source))
         path_ms = _path_seconds() * 1000
-        medians = _medians(rows, args.repeat)
+        results = medians(rows, args.repeat)
     print(f"Scratch: {tempfile.gettempdir()}; a new folder with one file: {path_ms:.3f} ms.\n")
     print(f"| render (median of {args.repeat}) | seconds |\n|---|---|")
-    for name, seconds in medians.items():
+    for name, seconds in results.items():
         print(f"| {name} | {seconds:.3f} |")
     print()
     for kind in ("CLI", "API"):
-        print(_verdict(medians, top, kind))
+        print(_verdict(results, top, kind))
 
 
 def _level_rows(
