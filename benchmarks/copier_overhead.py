@@ -1,4 +1,4 @@
-"""How much of a level-4 Copier render is Copier's per-path work and the template's clone.
+"""How much of a level-4 Copier render goes to Copier's per-path redundancies and its clone.
 
 A diagnostic behind issue 9's render target, for an upstream report rather than a target
 of its own. It times the same in-process level-4 render (the median of --repeat runs after
