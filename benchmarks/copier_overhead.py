@@ -14,7 +14,8 @@ one untimed run, the rows taking turns) four ways:
 - both.
 
 The third and fourth rows replace private Copier methods; the script stops, naming them,
-if a Copier release no longer has them.
+if a Copier release no longer has them. Run it on a clean checkout: Copier adds uncommitted
+changes to its clone of this repository, while the template-only one is built from HEAD.
 Run: uv run python benchmarks/copier_overhead.py [--repeat 9] [--scratch /dev/shm]
 """
 
