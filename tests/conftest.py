@@ -45,10 +45,25 @@ LONGEST_FIRST = (
     "test_level2.py",  # 95-190 s
     "test_upgrade.py",  # the climb to level 4: 200 s
     "test_cli.py",  # the demo: 120 s
+    "test_images.py",  # 60-180 s: image builds and container runs
     "test_level1.py",  # 25-45 s
     "test_generated_suite.py",
     "test_checks_fail.py",
 )
+
+
+@pytest.fixture(scope="session")
+def template_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """This checkout, committed, as a git URL: it stands in for the template's public URL.
+
+    Copier records it as the project's template source, and generated CI installs
+    mlops-ladder from it at the rendered commit, as a real runner would from the public one
+    (a render from a plain folder pins the package index's release instead).
+    """
+    from generated import template_snapshot
+
+    snapshot = template_snapshot(tmp_path_factory.mktemp("template") / "template")
+    return f"git+file://{snapshot}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -59,3 +74,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the order within a rank is the collection's
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What ran on a real engine (images built and run, CI jobs on real runners): the
+    tests write it to the file ./dev test names, from every xdist worker."""
+    path = os.environ.get("MLOPS_LADDER_ENGINE_REPORT", "")
+    lines = Path(path).read_text(encoding="utf-8").splitlines() if Path(path).is_file() else []
+    if lines:
+        terminalreporter.section("ran on real engines")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

@@ -310,23 +310,27 @@ def check_service(project: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     ):
         try:
             _wait_healthy(project, health, server, log)
-            features = _request(f"http://127.0.0.1:{port}/metadata")[1]["features"]
-            # to_json writes NaN as null and numpy numbers as JSON numbers.
-            rows = load_penguins().loc[[0], list(features)].to_json(orient="records")
-            payload = json.loads(rows)[0]
-            status, answer = _request(f"http://127.0.0.1:{port}/predict", payload)
-            assert status == 200, f"/predict answered {status}: {answer}"
-            assert "prediction" in answer and answer["model_version"], answer
-            status, batch = _request(
-                f"http://127.0.0.1:{port}/predict/batch", {"rows": [payload, payload]}
-            )
-            assert status == 200 and len(batch["predictions"]) == 2, batch
-            status, refusal = _request(f"http://127.0.0.1:{port}/predict", {"island": 1})
-            assert status == 422, f"a bad request got {status}, not 422: {refusal}"
-            return answer
+            return check_answers(f"http://127.0.0.1:{port}")
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def check_answers(url: str) -> dict[str, Any]:
+    """A running service answers /predict and /predict/batch for a penguin and refuses a
+    bad row with 422; returns the /predict answer."""
+    features = _request(f"{url}/metadata")[1]["features"]
+    # to_json writes NaN as null and numpy numbers as JSON numbers.
+    rows = load_penguins().loc[[0], list(features)].to_json(orient="records")
+    payload = json.loads(rows)[0]
+    status, answer = _request(f"{url}/predict", payload)
+    assert status == 200, f"/predict answered {status}: {answer}"
+    assert "prediction" in answer and answer["model_version"], answer
+    status, batch = _request(f"{url}/predict/batch", {"rows": [payload, payload]})
+    assert status == 200 and len(batch["predictions"]) == 2, batch
+    status, refusal = _request(f"{url}/predict", {"island": 1})
+    assert status == 422, f"a bad request got {status}, not 422: {refusal}"
+    return dict(answer)
 
 
 def console_script(project: Path) -> str:

@@ -1,0 +1,214 @@
+"""A real container engine for the generated Dockerfiles: build them, run their images.
+
+`./dev test` starts a Docker daemon (`.ci/engines.sh`) and exports where it listens. No
+image can be pulled here, so the base images a Dockerfile names are made before its build
+and tagged under those names: ``python:X.Y-slim-*`` from a Debian root file system with
+this machine's CPython X.Y in /usr/local and its CA bundle (without which TLS to the
+package index fails inside ``RUN``),
+``ghcr.io/astral-sh/uv:V`` from the uv wheel on the package index. Nothing else stands
+in: the image is built by the daemon and run as its own command.
+
+Without an engine the tests that need one skip, naming why; with CI=true they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+from generated import dockerfile_instructions, uv, uv_env
+
+_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+_PYTHON_IMAGE = re.compile(r"^python:(\d+\.\d+)-slim(?:-\w+)?$")
+_UV_IMAGE = re.compile(r"^ghcr\.io/astral-sh/uv:(\d+\.\d+\.\d+)$")
+
+
+def docker() -> str:
+    """Debian's docker client, talking to the daemon ./dev started; skip (or, in CI, fail)
+    when there is none."""
+    client = os.environ.get("MLOPS_LADDER_DOCKER", "")
+    reason = None
+    if not client or not Path(client).is_file():
+        reason = "no container engine: ./dev test starts one (.ci/engines.sh) as root"
+    elif subprocess.run([client, "info"], capture_output=True, check=False).returncode != 0:
+        reason = f"the Docker daemon at {os.environ.get('DOCKER_HOST')} does not answer"
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: the engine tests must run)")
+        pytest.skip(reason)
+    return client
+
+
+def docker_env() -> dict[str, str]:
+    return {**uv_env(), "DOCKER_BUILDKIT": "1"}
+
+
+def run_docker(*arguments: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [docker(), *arguments],
+        env=docker_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"`docker {' '.join(arguments)}` failed (exit {result.returncode}):\n"
+        f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
+    return result
+
+
+def _has_image(name: str) -> bool:
+    found = subprocess.run(
+        [docker(), "image", "inspect", name], env=docker_env(), capture_output=True, check=False
+    )
+    return found.returncode == 0
+
+
+def base_images(dockerfile: Path) -> list[str]:
+    """The images a Dockerfile builds from (FROM, COPY --from), not its own stages."""
+    names: list[str] = []
+    stages: set[str] = set()
+    for instruction, arguments in dockerfile_instructions(dockerfile):
+        if instruction == "FROM":
+            image, *rest = arguments.split()
+            if rest[:1] == ["AS"] or rest[:1] == ["as"]:
+                stages.add(rest[1])
+            names.append(image)
+        elif instruction == "COPY":
+            names += [m.group(1) for m in re.finditer(r"--from=(\S+)", arguments)]
+    return [name for name in dict.fromkeys(names) if name not in stages]
+
+
+def ensure_base_images(dockerfile: Path) -> None:
+    """Make each base image the Dockerfile names, once per daemon (xdist workers share it)."""
+    docker()
+    lock = Path(tempfile.gettempdir()) / "mlops-ladder-base-images.lock"
+    with FileLock(str(lock)):
+        for name in base_images(dockerfile):
+            if not _has_image(name):
+                _make_base_image(name)
+
+
+def _make_base_image(name: str) -> None:
+    if python := _PYTHON_IMAGE.match(name):
+        _python_image(name, python.group(1))
+    elif uv_image := _UV_IMAGE.match(name):
+        _uv_image(name, uv_image.group(1))
+    else:
+        pytest.fail(f"the Dockerfile builds from {name}, which tests/engines.py cannot make")
+
+
+def _python_image(name: str, version: str) -> None:
+    """Debian with this machine's CPython ``version`` in /usr/local, as the official images
+    have it (what uv and the HEALTHCHECK find there is what they find in python:X.Y)."""
+    rootfs = os.environ.get("MLOPS_LADDER_ROOTFS", "")
+    assert Path(rootfs).is_file(), "no root file system: ./dev test makes one (.ci/engines.sh)"
+    found = subprocess.run(
+        [uv(), "python", "find", "--no-project", version],
+        env=uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        pytest.skip(f"{name}: no image can be pulled here and this machine has no Python {version}")
+    prefix = Path(found.stdout.strip()).resolve().parent.parent
+    imported = f"mlops-ladder-rootfs:{Path(rootfs).stem}"
+    if not _has_image(imported):
+        run_docker("import", rootfs, imported)
+    with tempfile.TemporaryDirectory() as context:
+        local = Path(context, "local")
+        # The interpreter and its standard library; not the tests, not what pip installed.
+        skip = shutil.ignore_patterns("test", "site-packages", "__pycache__", "*.a", "idle*")
+        for part in ("bin", "lib", "include"):
+            shutil.copytree(prefix / part, local / part, ignore=skip, symlinks=True)
+        shutil.copy(_CA_BUNDLE, Path(context, "ca-certificates.crt"))
+        Path(context, "Dockerfile").write_text(
+            f"FROM {imported}\n"
+            "COPY local/ /usr/local/\n"
+            f"COPY ca-certificates.crt {_CA_BUNDLE}\n"
+            # The shared libpython is found through the loader's cache, as in python:X.Y.
+            f"RUN ldconfig && ln -sf python{version} /usr/local/bin/python3"
+            f" && ln -sf python{version} /usr/local/bin/python\n"
+            f"ENV LANG=C.UTF-8 SSL_CERT_FILE={_CA_BUNDLE}\n",
+            encoding="utf-8",
+        )
+        run_docker("build", "--quiet", "--tag", name, context)
+
+
+def _uv_image(name: str, version: str) -> None:
+    with tempfile.TemporaryDirectory() as context:
+        wheels = Path(context, "wheels")
+        pip = [uv(), "tool", "run", "--from", "pip", "pip", "download", "--quiet"]
+        subprocess.run(
+            [*pip, "--no-deps", "--only-binary=:all:", f"uv=={version}", "-d", str(wheels)],
+            env=uv_env(),
+            check=True,
+            capture_output=True,
+        )
+        (wheel,) = wheels.glob("uv-*.whl")
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.namelist():
+                if re.search(r"\.data/scripts/uvx?$", member):
+                    target = Path(context, Path(member).name)
+                    target.write_bytes(archive.read(member))
+                    target.chmod(0o755)
+        Path(context, "Dockerfile").write_text("FROM scratch\nCOPY uv uvx /\n", encoding="utf-8")
+        run_docker("build", "--quiet", "--tag", name, context)
+
+
+def build_image(project: Path, dockerfile: str, tag: str) -> float:
+    """Build the render's Dockerfile as its header says; the seconds it took."""
+    ensure_base_images(project / dockerfile)
+    started = time.monotonic()
+    run_docker("build", "--file", str(project / dockerfile), "--tag", tag, str(project))
+    return time.monotonic() - started
+
+
+def image_size(tag: str) -> int:
+    return int(run_docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
+
+
+def health(container: str) -> str:
+    state = run_docker("inspect", "--format", "{{json .State}}", container).stdout
+    return str(json.loads(state).get("Health", {}).get("Status", "none"))
+
+
+@contextlib.contextmanager
+def running(tag: str, *arguments: str, name: str) -> Iterator[str]:
+    """The image run detached as its own command; removed afterwards, whatever happened."""
+    run_docker("run", "--detach", "--name", name, *arguments, tag)
+    try:
+        yield name
+    finally:
+        subprocess.run(
+            [docker(), "rm", "--force", name], env=docker_env(), capture_output=True, check=False
+        )
+
+
+def wait_healthy(container: str, timeout: float = 120) -> None:
+    """Until the image's own HEALTHCHECK says healthy; its logs when it does not."""
+    deadline = time.monotonic() + timeout
+    status = health(container)
+    while status != "healthy" and time.monotonic() < deadline:
+        assert status != "none", f"{container} has no HEALTHCHECK"
+        time.sleep(1)
+        status = health(container)
+    if status != "healthy":
+        logs = subprocess.run(
+            [docker(), "logs", container], env=docker_env(), capture_output=True, text=True
+        )
+        pytest.fail(f"{container} is {status}, not healthy:\n{logs.stdout}\n{logs.stderr}")

@@ -1,0 +1,100 @@
+"""Every level's images, built by a real Docker daemon and run as their own commands.
+
+From level 2 the training image reproduces the DVC pipeline on the mounted checkout, as
+its header says to run it, and the model it writes records the checkout's real commit;
+the service image is then built from that model (level 1: from `train`, as CI's image job
+does), becomes healthy by its own HEALTHCHECK, answers predictions, and from level 3
+passes the release's staging tests (tests/test_deployed.py) against the container.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from engines import build_image, image_size, run_docker, running, wait_healthy
+from generated import (
+    check_answers,
+    check_docker_context,
+    console_script,
+    python_available,
+    run,
+    uv,
+)
+from matrix import answers
+
+from mlops_ladder.render import copier_copy
+from mlops_ladder.service import free_port
+
+pytestmark = pytest.mark.slow
+
+# One render a level, both tasks and the two Pythons at either end of what CI images use.
+RENDERS = {
+    1: "py310-classification-sample-mit",
+    2: "py311-regression-sample-apache",
+    3: "py310-classification-sample-mit",
+    4: "py311-regression-sample-apache",
+}
+
+
+def _report(line: str) -> None:
+    """A line for the run's summary of what ran on a real engine (./dev test prints it)."""
+    if path := os.environ.get("MLOPS_LADDER_ENGINE_REPORT"):
+        with Path(path).open("a", encoding="utf-8") as report:
+            report.write(line + "\n")
+
+
+def _built(project: Path, dockerfile: str, tag: str) -> None:
+    seconds = build_image(project, dockerfile, tag)
+    size = image_size(tag) / 1e6
+    _report(f"image built: {tag} from {dockerfile} in {seconds:.0f} s, {size:.0f} MB")
+
+
+@pytest.mark.parametrize("level", sorted(RENDERS), ids=lambda level: f"level{level}")
+def test_images_build_and_run(level: int, tmp_path: Path) -> None:
+    data = answers(RENDERS[level], level=level, initialize_git=True)
+    if not python_available(data["python_version"]):
+        pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
+    project = copier_copy(tmp_path / "project", data)
+    tag = f"mlops-ladder-test/{project.name}-{level}-{os.getpid()}"
+    commit = run(project, "git", "rev-parse", "HEAD").stdout.strip()
+
+    if level >= 2:
+        _built(project, "Dockerfile.train", f"{tag}-train")
+        started = time.monotonic()
+        owner = f"{os.getuid()}:{os.getgid()}"
+        run_docker("run", "--rm", "--user", owner, "--volume", f"{project}:/app", f"{tag}-train")
+        seconds = time.monotonic() - started
+        _report(f"image run: {tag}-train reproduced the pipeline in {seconds:.0f} s")
+        provenance = json.loads((project / "models" / "provenance.json").read_text())
+        assert provenance["code_commit"] == commit, provenance
+        assert (project / "dvc.lock").is_file(), "the training image wrote no dvc.lock"
+    else:
+        run(project, uv(), "sync", "--locked", "--quiet")
+        run(project, uv(), "run", "--no-sync", console_script(project), "train")
+
+    check_docker_context(project)
+    _built(project, "Dockerfile", tag)
+    port = free_port()
+    published = ("--publish", f"127.0.0.1:{port}:8000")
+    with running(tag, *published, name=f"service-{level}-{os.getpid()}") as container:
+        started = time.monotonic()
+        wait_healthy(container)
+        seconds = time.monotonic() - started
+        _report(f"image run: {tag} healthy by its HEALTHCHECK in {seconds:.0f} s")
+        url = f"http://127.0.0.1:{port}"
+        answer = check_answers(url)
+        assert answer["prediction"] is not None
+        if level >= 3:
+            run(project, uv(), "sync", "--locked", "--quiet")
+            deployed = run(
+                project,
+                "env",
+                f"SERVICE_URL={url}",
+                *(uv(), "run", "--no-sync", "pytest", "-p", "no:cacheprovider", "-rs"),
+                "tests/test_deployed.py",
+            ).stdout
+            assert "4 passed" in deployed and "skipped" not in deployed, deployed
