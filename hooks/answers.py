@@ -37,6 +37,8 @@ PREVIEW_VARIABLE = "MLOPS_LADDER_PREVIEW"
 # The mlops-ladder release this template belongs to (pyproject.toml's version): generated
 # CI runs this release's `mlops-ladder assess`, whose checks match what it generates.
 TEMPLATE_VERSION = "0.1.0"
+# Copier's shorthands for a template source (copier's _vcs.ALIASES).
+_SOURCE_ALIASES = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
@@ -361,3 +363,27 @@ def at_level(answers: Mapping[str, Any], level: int) -> bool:
 def ci(answers: Mapping[str, Any], provider: str) -> bool:
     """Whether a project at these answers has CI configuration for ``provider``."""
     return at_level(answers, 1) and str(answers.get("ci_provider")) == provider
+
+
+def ladder_requirement(source: str, commit: str) -> str:
+    """What generated CI installs mlops-ladder from, for the checks that match the render.
+
+    A project Copier rendered from a git URL (``gh:org/repo``, ``https://...``,
+    ``git+file://...``, ``git@host:path``) installs the template's own package from that
+    URL at the exact commit it was rendered from, a source every runner that could clone
+    the template reaches; ``copier update`` moves the commit. Any other render (a local
+    folder, or Cookiecutter, which records no source) pins this release on the package
+    index.
+    """
+    for alias, prefix in _SOURCE_ALIASES.items():
+        if source.startswith(alias):
+            source = prefix + source.removeprefix(alias).strip("/")
+    if source.startswith("git+"):
+        source = source.removeprefix("git+")
+    elif source.startswith("git@") and ":" in source:
+        host, _, path = source.removeprefix("git@").partition(":")
+        source = f"ssh://git@{host}/{path}"
+    remote = source.startswith(("https://", "http://", "ssh://", "file://"))
+    if remote and re.fullmatch(r"[0-9a-f]{40}", commit):
+        return f"git+{source}@{commit}"
+    return f"mlops-ladder=={TEMPLATE_VERSION}"

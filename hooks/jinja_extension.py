@@ -17,6 +17,8 @@ Cookiecutter imports it through ``template/mlops_ladder_jinja.py``. It exposes:
 - test ``at_level``: ``{% if cookiecutter is at_level(2) %}``, the one way templates ask
   whether a level's features belong in the render;
 - test ``ci``: ``{% if cookiecutter is ci("github") %}``, level 1 or above with that CI;
+- global ``ladder_requirement()``: what generated CI installs mlops-ladder from (the
+  template's git source at the rendered commit, under Copier; see answers.py);
 - global ``hooks_dir``: this folder, for Cookiecutter's hook shims;
 - global ``current_year`` for licence headers (Copier has no ``{% now %}`` tag).
 """
@@ -31,9 +33,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from jinja2.exceptions import UndefinedError
 from jinja2.ext import Extension
+from jinja2.runtime import Context
 
 
 def _load_answers() -> Any:
@@ -76,6 +79,15 @@ def _docstring(value: Any, width: int = 88) -> str:
     return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
 
 
+@pass_context
+def _ladder_requirement(context: Context) -> str:
+    # Copier's context only: the source the answers file records and the commit rendered.
+    remembered = context.get("_copier_answers") or {}
+    conf = context.get("_copier_conf")
+    commit = str(conf["vcs_ref_hash"] or "") if conf is not None else ""
+    return answers.ladder_requirement(str(remembered.get("_src_path", "")), commit)
+
+
 class MlopsLadderExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -93,6 +105,6 @@ class MlopsLadderExtension(Extension):
         environment.tests["at_level"] = answers.at_level
         environment.tests["ci"] = answers.ci
         environment.globals["current_year"] = dt.date.today().year
-        environment.globals["ladder_version"] = answers.TEMPLATE_VERSION
+        environment.globals["ladder_requirement"] = _ladder_requirement
         # Absolute, so generation hooks find the shared code from inside the new project.
         environment.globals["hooks_dir"] = str(Path(__file__).resolve().parent)

@@ -11,11 +11,9 @@ here before the suite passes, and a listed name the config no longer has fails a
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +61,7 @@ NOT_RUN_HERE: dict[str, dict[str, str]] = {
         "staging/Deploy to staging": _CLUSTER,
         "staging/Log in to Azure": _CLUSTER,
         "staging/Run the image": _NO_ENGINE,
+        "staging/Remove the container": _NO_ENGINE,
         "staging/Test the service in staging": _STAGING,
         "production/Log in to Azure": _CLUSTER,
         "production/Deploy to production": _CLUSTER,
@@ -395,17 +394,6 @@ def run_ci(
 _SETTING = re.compile(r"\$\{\{\s*(?:vars|inputs)\.(\w+)\s*\}\}")
 
 
-@functools.cache
-def ladder_wheels() -> Path:
-    """A folder with this checkout's mlops-ladder wheel, for the CI step that runs
-    `uv tool run --from mlops-ladder==<version> mlops-ladder assess`: the version the
-    render pins is not on the package index, and must be this code anyway."""
-    folder = Path(tempfile.mkdtemp(prefix="mlops-ladder-wheel-"))
-    root = Path(__file__).resolve().parents[1]
-    run(root, uv(), "build", "--wheel", "--quiet", "--out-dir", str(folder), str(root))
-    return folder
-
-
 def _run_step(
     step: Step,
     job: Job,
@@ -430,8 +418,6 @@ def _run_step(
         return
     assert step.script is not None
     env = {**uv_env(), **runner_env}
-    if "mlops-ladder " in step.script:  # the CLI, from the release the render pins
-        env["UV_FIND_LINKS"] = str(ladder_wheels())
     for key, value in step.env.items():
         value = _SETTING.sub(lambda m: settings.get(m.group(1), ""), value)
         assert "${{" not in value, (

@@ -28,7 +28,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template_snapshot(tmp_path_factory.mktemp("template") / "template")
 
 
-def _render(template: Path, where: Path, level: int = 0, **data: object) -> Path:
+def _render(template: Path | str, where: Path, level: int = 0, **data: object) -> Path:
     answers = {"maturity_level": level, "initialize_git": True, **data}
     return copier_copy(where / "project", answers, template=template, vcs_ref=None)
 
@@ -285,7 +285,8 @@ def test_the_template_update_job_commits_a_newer_release(provider: str, tmp_path
     and pull request need the provider's token: NOT_RUN_HERE)."""
     template = template_snapshot(tmp_path / "template")
     run(template, *GIT, "tag", "v0.1.0")
-    project = _render(template, tmp_path, level=1, ci_provider=provider)
+    # From the snapshot's git URL, as users render: the job installs mlops-ladder from it.
+    project = _render(f"git+file://{template}", tmp_path, level=1, ci_provider=provider)
     license_file = template / "LICENSE"
     license_file.write_text(license_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     run(template, *GIT, "commit", "-qam", "A release")

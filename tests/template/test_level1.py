@@ -32,12 +32,13 @@ LEVEL1_NOT_RUN = {
 
 
 @pytest.mark.parametrize("name", sorted(CI_PROVIDERS), ids=lambda n: f"{CI_PROVIDERS[n]}-{n}")
-def test_level1_ci_hooks_and_service(name: str, tmp_path: Path) -> None:
+def test_level1_ci_hooks_and_service(name: str, tmp_path: Path, template_url: str) -> None:
     # With git: the first commit carries uv.lock, which `uv sync --locked` in CI needs.
     data = answers(name, level=1, initialize_git=True)
     if not python_available(data["python_version"]):
         pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
-    project = copier_copy(tmp_path / "project", data)
+    # From a git URL, as users render: CI installs mlops-ladder from it (no injected wheel).
+    project = copier_copy(tmp_path / "project", data, template=template_url)
     assert (project / "uv.lock").is_file()
     # A CSV project trains on a file the user copies in (it is not committed).
     write_training_csv(project, data)
