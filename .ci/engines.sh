@@ -12,7 +12,7 @@
 # Without root and without the packages, engines_up says why and returns 1: the tests that
 # need an engine then skip, naming the reason, unless CI=true, where they fail.
 
-ENGINES_PACKAGES=(docker.io mmdebstrap)
+ENGINES_PACKAGES=(docker.io mmdebstrap rsync)
 # What the base images need: the shared libraries a CPython links (python3 brings them),
 # CA certificates, and groupadd for the images' unprivileged user.
 ENGINES_ROOTFS_INCLUDE=python3,ca-certificates,passwd
@@ -25,6 +25,7 @@ _engines_install() {
   command -v /usr/bin/docker >/dev/null 2>&1 || missing+=(docker.io)
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+  command -v rsync >/dev/null 2>&1 || missing+=(rsync)  # gitlab-ci-local copies with it
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     _engines_log "needs ${ENGINES_PACKAGES[*]} from Debian's packages (root and apt-get)"

@@ -365,6 +365,18 @@ def ci(answers: Mapping[str, Any], provider: str) -> bool:
     return at_level(answers, 1) and str(answers.get("ci_provider")) == provider
 
 
+def git_url(source: str) -> str:
+    """A template source as Copier records it (``gh:org/repo``, ``git+https://...``,
+    ``git@host:path``, a folder) spelled as git and uv read it."""
+    for alias, prefix in _SOURCE_ALIASES.items():
+        if source.startswith(alias):
+            return prefix + source.removeprefix(alias).strip("/")
+    if source.startswith("git@") and ":" in source:
+        host, _, path = source.removeprefix("git@").partition(":")
+        return f"ssh://git@{host}/{path}"
+    return source.removeprefix("git+")
+
+
 def ladder_requirement(source: str, commit: str) -> str:
     """What generated CI installs mlops-ladder from, for the checks that match the render.
 
@@ -375,15 +387,8 @@ def ladder_requirement(source: str, commit: str) -> str:
     folder, or Cookiecutter, which records no source) pins this release on the package
     index.
     """
-    for alias, prefix in _SOURCE_ALIASES.items():
-        if source.startswith(alias):
-            source = prefix + source.removeprefix(alias).strip("/")
-    if source.startswith("git+"):
-        source = source.removeprefix("git+")
-    elif source.startswith("git@") and ":" in source:
-        host, _, path = source.removeprefix("git@").partition(":")
-        source = f"ssh://git@{host}/{path}"
-    remote = source.startswith(("https://", "http://", "ssh://", "file://"))
+    url = git_url(source)
+    remote = url.startswith(("https://", "http://", "ssh://", "file://"))
     if remote and re.fullmatch(r"[0-9a-f]{40}", commit):
-        return f"git+{source}@{commit}"
+        return f"git+{url}@{commit}"
     return f"mlops-ladder=={TEMPLATE_VERSION}"

@@ -46,8 +46,9 @@ LONGEST_FIRST = (
     "test_upgrade.py",  # the climb to level 4: 200 s
     "test_cli.py",  # the demo: 120 s
     "test_images.py",  # 60-180 s: image builds and container runs
-    "test_level1.py",  # 25-45 s
+    "test_level1.py",  # 60-150 s: GitHub and GitLab on real runners
     "test_generated_suite.py",
+    "test_real_checks_fail.py",
     "test_checks_fail.py",
 )
 

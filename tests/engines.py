@@ -50,6 +50,14 @@ def docker() -> str:
     return client
 
 
+def report(line: str) -> None:
+    """A line for the run's summary of what ran on a real engine or runner (./dev test
+    names the file; tests/conftest.py prints it)."""
+    if path := os.environ.get("MLOPS_LADDER_ENGINE_REPORT"):
+        with Path(path).open("a", encoding="utf-8") as summary:
+            summary.write(line + "\n")
+
+
 def docker_env() -> dict[str, str]:
     return {**uv_env(), "DOCKER_BUILDKIT": "1"}
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlops_ladder.cli import app
-from mlops_ladder.render import answer_rules
+from mlops_ladder.render import answer_rules, template_root
 
 runner = CliRunner()
 UNBUILT = answer_rules().HIGHEST_BUILT_LEVEL + 1
@@ -62,6 +62,19 @@ def test_demo_refuses_an_existing_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("command", ["demo", "new"])
+def test_a_project_inside_the_template_checkout_is_refused(command: str) -> None:
+    # A git repository there would break every later render from the checkout (Copier
+    # clones it, uncommitted files included).
+    inside = template_root() / "demo-project"
+    result = runner.invoke(
+        app, [command, str(inside), *(["--defaults"] if command == "new" else [])]
+    )
+    assert result.exit_code == 2, result.output
+    assert "inside the template's checkout" in result.output
+    assert not inside.exists()
+
+
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     """The README's demo command: render, install, test, train, score, serve one /predict;
     at level 4 the loop too: drifted traffic logged, the drift found, retraining run."""

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_ladder.demo import run_demo
-from mlops_ladder.render import answer_rules, copier_copy
+from mlops_ladder.render import answer_rules, copier_copy, template_root
 from mlops_ladder.review import LEVELS, level_of
 from mlops_ladder.review.assess import (
     HIGHEST,
@@ -72,6 +72,7 @@ def new(
     if destination.exists() and any(destination.iterdir()):
         errors.print(f"[red]Error:[/] {destination} exists and is not empty.")
         raise typer.Exit(2)
+    _refuse_inside_template(destination)
     try:
         copier_copy(destination, answers, vcs_ref=None, quiet=False, defaults=defaults)
     except ValueError as error:  # Copier reports a refused answer as ValueError.
@@ -116,6 +117,7 @@ def demo(
     if destination.exists():
         errors.print(f"[red]Error:[/] {destination} already exists; name a new folder.")
         raise typer.Exit(2)
+    _refuse_inside_template(destination)
     level = answer_rules().HIGHEST_BUILT_LEVEL
     console.rule(f"mlops-ladder demo: level {level}")
     try:
@@ -128,6 +130,19 @@ def demo(
         errors.print(f"[red]Demo failed:[/] {error}")
         raise typer.Exit(1) from error
     console.print(f"[green]Done.[/] The project is in {destination}.")
+
+
+def _refuse_inside_template(destination: Path) -> None:
+    """A project inside the template's checkout is a git repository inside the repository
+    Copier clones for every later render (uncommitted files included), which then fails."""
+    root = template_root().resolve()
+    inside = destination.resolve()
+    if inside == root or root in inside.parents:
+        errors.print(
+            f"[red]Error:[/] {destination} is inside the template's checkout ({root}); "
+            "a project there breaks every later render from it. Name a folder outside it."
+        )
+        raise typer.Exit(2)
 
 
 def _refuse(error: Exception) -> typer.Exit:

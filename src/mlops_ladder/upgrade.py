@@ -174,9 +174,10 @@ def _has_markers(path: Path) -> bool:
 
 
 def latest_release(source: str) -> Version | None:
-    """The highest PEP 440 release tag of the template at ``source`` (a path or a URL)."""
+    """The highest PEP 440 release tag of the template at ``source`` (a path or a URL, as
+    the answers file records it: ``gh:org/repo`` and ``git+https://...`` included)."""
     result = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", source],
+        ["git", "ls-remote", "--tags", "--refs", answer_rules().git_url(source)],
         capture_output=True,
         text=True,
         check=False,

@@ -196,3 +196,33 @@ def test_template_version_and_level_names_match_the_package() -> None:
 
     assert version("mlops-ladder") == answers.TEMPLATE_VERSION
     assert answers.LEVEL_NAMES == LEVELS
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(
+    ("source", "requirement"),
+    [
+        ("gh:acme/mlops-ladder", f"git+https://github.com/acme/mlops-ladder@{SHA}"),
+        ("gl:acme/ml/ladder", f"git+https://gitlab.com/acme/ml/ladder@{SHA}"),
+        ("https://git.acme.test/ladder.git", f"git+https://git.acme.test/ladder.git@{SHA}"),
+        ("git+file:///srv/ladder", f"git+file:///srv/ladder@{SHA}"),
+        ("git@github.com:acme/ladder.git", f"git+ssh://git@github.com/acme/ladder.git@{SHA}"),
+    ],
+)
+def test_ci_installs_mlops_ladder_from_the_rendered_source(source: str, requirement: str) -> None:
+    assert answers.ladder_requirement(source, SHA) == requirement
+
+
+@pytest.mark.parametrize(
+    ("source", "commit"),
+    [
+        ("/home/me/mlops-ladder", SHA),  # a folder no runner reaches
+        ("", ""),  # Cookiecutter records no source
+        ("gh:acme/mlops-ladder", "v0.1.0-3-g0123456"),  # not a whole commit
+    ],
+)
+def test_ci_pins_the_index_release_when_no_source_is_reachable(source: str, commit: str) -> None:
+    expected = f"mlops-ladder=={answers.TEMPLATE_VERSION}"
+    assert answers.ladder_requirement(source, commit) == expected

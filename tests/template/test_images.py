@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from engines import build_image, image_size, run_docker, running, wait_healthy
+from engines import build_image, image_size, report, run_docker, running, wait_healthy
 from generated import (
     check_answers,
     check_docker_context,
@@ -40,17 +40,10 @@ RENDERS = {
 }
 
 
-def _report(line: str) -> None:
-    """A line for the run's summary of what ran on a real engine (./dev test prints it)."""
-    if path := os.environ.get("MLOPS_LADDER_ENGINE_REPORT"):
-        with Path(path).open("a", encoding="utf-8") as report:
-            report.write(line + "\n")
-
-
 def _built(project: Path, dockerfile: str, tag: str) -> None:
     seconds = build_image(project, dockerfile, tag)
     size = image_size(tag) / 1e6
-    _report(f"image built: {tag} from {dockerfile} in {seconds:.0f} s, {size:.0f} MB")
+    report(f"image built: {tag} from {dockerfile} in {seconds:.0f} s, {size:.0f} MB")
 
 
 @pytest.mark.parametrize("level", sorted(RENDERS), ids=lambda level: f"level{level}")
@@ -68,7 +61,7 @@ def test_images_build_and_run(level: int, tmp_path: Path) -> None:
         owner = f"{os.getuid()}:{os.getgid()}"
         run_docker("run", "--rm", "--user", owner, "--volume", f"{project}:/app", f"{tag}-train")
         seconds = time.monotonic() - started
-        _report(f"image run: {tag}-train reproduced the pipeline in {seconds:.0f} s")
+        report(f"image run: {tag}-train reproduced the pipeline in {seconds:.0f} s")
         provenance = json.loads((project / "models" / "provenance.json").read_text())
         assert provenance["code_commit"] == commit, provenance
         assert (project / "dvc.lock").is_file(), "the training image wrote no dvc.lock"
@@ -84,7 +77,7 @@ def test_images_build_and_run(level: int, tmp_path: Path) -> None:
         started = time.monotonic()
         wait_healthy(container)
         seconds = time.monotonic() - started
-        _report(f"image run: {tag} healthy by its HEALTHCHECK in {seconds:.0f} s")
+        report(f"image run: {tag} healthy by its HEALTHCHECK in {seconds:.0f} s")
         url = f"http://127.0.0.1:{port}"
         answer = check_answers(url)
         assert answer["prediction"] is not None

