@@ -47,6 +47,7 @@ LONGEST_FIRST = (
     "test_cli.py",  # the demo: 120 s
     "test_images.py",  # 60-180 s: image builds and container runs
     "test_level1.py",  # 60-150 s: GitHub and GitLab on real runners
+    "test_object_storage.py",  # 100 s
     "test_generated_suite.py",
     "test_real_checks_fail.py",
     "test_checks_fail.py",

