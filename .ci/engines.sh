@@ -2,7 +2,10 @@
 # The real engines the slow tests run generated projects on: a Docker daemon (Debian's
 # docker.io, its data in a scratch folder) and a Debian root file system from which
 # tests/engines.py makes the base images the generated Dockerfiles name (no image can be
-# pulled here). Sourced by ./dev:
+# pulled here); Debian's docker-registry and htpasswd, which the tests start per test for
+# the release jobs, and rsync, which gitlab-ci-local copies with. (act, Node for
+# gitlab-ci-local, and SeaweedFS come from the package index with the checkers group.)
+# Sourced by ./dev:
 #
 #   engines_up     install what is missing (as root, from Debian's packages), start the
 #                  daemon, build the root file system once; exports DOCKER_HOST,
@@ -12,7 +15,7 @@
 # Without root and without the packages, engines_up says why and returns 1: the tests that
 # need an engine then skip, naming the reason, unless CI=true, where they fail.
 
-ENGINES_PACKAGES=(docker.io mmdebstrap rsync)
+ENGINES_PACKAGES=(docker.io mmdebstrap rsync docker-registry apache2-utils)
 # What the base images need: the shared libraries a CPython links (python3 brings them),
 # CA certificates, and groupadd for the images' unprivileged user.
 ENGINES_ROOTFS_INCLUDE=python3,ca-certificates,passwd
@@ -26,6 +29,8 @@ _engines_install() {
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
   command -v rsync >/dev/null 2>&1 || missing+=(rsync)  # gitlab-ci-local copies with it
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)  # release pushes
+  command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     _engines_log "needs ${ENGINES_PACKAGES[*]} from Debian's packages (root and apt-get)"

@@ -1,12 +1,15 @@
-"""Run a rendered project's CI configuration on this machine, step by step.
+"""Azure Pipelines (no local agent exists) and, until they move to the real runners, the
+GitHub and GitLab jobs of levels 2 to 4 that tests/real_ci.py does not run yet: the
+config read and run job by job on this machine.
 
 Each job runs in a fresh copy of the render, the way a CI runner checks out a fresh tree.
 Shell steps (``run:``, ``script:``) execute with the provider's shell rules and the
 variables the config sets. Steps that set up what this machine already has (checkout, a
-Python, uv) map to no-ops; steps this machine cannot run (no container engine, no
-registry credentials) are listed by name in ``NOT_RUN_HERE`` with the reason. Any other
-step that is not a shell step fails the run, so a new kind of step must be classified
-here before the suite passes, and a listed name the config no longer has fails as stale.
+Python, uv) map to no-ops; steps this emulation cannot run (a container engine, registry
+credentials, a cluster) are listed by name in ``NOT_RUN_HERE`` with the reason, and where
+the real runners run them instead. Any other step that is not a shell step fails the run,
+so a new kind of step must be classified here before the suite passes, and a listed name
+the config no longer has fails as stale.
 """
 
 from __future__ import annotations
@@ -34,10 +37,14 @@ SETUP: dict[str, str] = {
 }
 
 _NO_ENGINE = (
-    "needs a container engine; the Dockerfile is checked with hadolint and its CMD is "
-    "run directly in the render (tests/template/test_level1.py)"
+    "needs a container engine: GitHub's and GitLab's image jobs run on their real runners "
+    "against a real daemon (tests/template/test_level1.py), every level's images are built "
+    "and run there (tests/template/test_images.py)"
 )
-_CREDENTIALS = "needs registry credentials and a container engine"
+_CREDENTIALS = (
+    "needs registry credentials and a container engine: GitHub's and GitLab's releases "
+    "log in and push to a real registry on their real runners (tests/template/test_level1.py)"
+)
 _CLUSTER = "needs the environment's deployment target (a cluster or Azure ML) and its credentials"
 _STAGING = (
     "tests a deployed service; tests/template/test_level3.py runs the same tests "

@@ -30,10 +30,11 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
-from generated import dockerfile_instructions, uv, uv_env
+from generated import dockerfile_instructions, find_python, run, uv, uv_env
 
 from mlops_ladder.service import free_port
 
@@ -71,19 +72,9 @@ def docker_env() -> dict[str, str]:
 
 
 def run_docker(*arguments: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [docker(), *arguments],
-        env=docker_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert result.returncode == 0, (
-        f"`docker {' '.join(arguments)}` failed (exit {result.returncode}):\n"
-        f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
-    return result
+    """The docker client with ``arguments``; fail with its output when it fails."""
+    os.environ["DOCKER_BUILDKIT"] = "1"  # RUN --mount needs BuildKit
+    return run(Path(tempfile.gettempdir()), docker(), *arguments, timeout=timeout)
 
 
 def _has_image(name: str) -> bool:
@@ -132,16 +123,10 @@ def _python_image(name: str, version: str) -> None:
     have it (what uv and the HEALTHCHECK find there is what they find in python:X.Y)."""
     rootfs = os.environ.get("MLOPS_LADDER_ROOTFS", "")
     assert Path(rootfs).is_file(), "no root file system: ./dev test makes one (.ci/engines.sh)"
-    found = subprocess.run(
-        [uv(), "python", "find", "--no-project", version],
-        env=uv_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if found.returncode != 0:
+    interpreter = find_python(version)
+    if interpreter is None:
         pytest.skip(f"{name}: no image can be pulled here and this machine has no Python {version}")
-    prefix = Path(found.stdout.strip()).resolve().parent.parent
+    prefix = interpreter.resolve().parent.parent
     imported = f"mlops-ladder-rootfs:{Path(rootfs).stem}"
     if not _has_image(imported):
         run_docker("import", rootfs, imported)
@@ -313,6 +298,18 @@ class S3Server:
     access_key: str
     secret_key: str
 
+    def client(self) -> Any:
+        """A boto3 S3 client of this server (boto3 comes with the checkers group)."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+        )
+
     def env(self, *, secret: str | None = None) -> dict[str, str]:
         """Credentials and endpoint as boto3, s3fs and `dvc get-url` read them."""
         return {
@@ -360,20 +357,12 @@ def s3_server(workdir: Path, buckets: tuple[str, ...]) -> Iterator[S3Server]:
 
 
 def _s3_ready(server: S3Server, buckets: tuple[str, ...]) -> bool:
-    """Every bucket answers a signed listing (boto3, from the checkers' azure/dvc deps)."""
-    import boto3
+    """Every bucket answers a signed listing."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        region_name="us-east-1",
-    )
     try:
         for bucket in buckets:
-            client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+            server.client().list_objects_v2(Bucket=bucket, MaxKeys=1)
     except (BotoCoreError, ClientError):
         return False
     return True
@@ -381,15 +370,7 @@ def _s3_ready(server: S3Server, buckets: tuple[str, ...]) -> bool:
 
 def s3_objects(server: S3Server, bucket: str, prefix: str = "") -> dict[str, bytes]:
     """Every object under ``prefix``: key -> content."""
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        region_name="us-east-1",
-    )
+    client = server.client()
     found: dict[str, bytes] = {}
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):

@@ -101,7 +101,8 @@ def run(project: Path, *command: str, timeout: float = 900) -> subprocess.Comple
     return result
 
 
-def python_available(version: str) -> bool:
+def find_python(version: str) -> Path | None:
+    """The interpreter uv finds for ``version`` on this machine (never a download)."""
     found = subprocess.run(
         [uv(), "python", "find", "--no-project", version],
         env=uv_env(),
@@ -109,7 +110,11 @@ def python_available(version: str) -> bool:
         text=True,
         check=False,
     )
-    return found.returncode == 0
+    return Path(found.stdout.strip()) if found.returncode == 0 else None
+
+
+def python_available(version: str) -> bool:
+    return find_python(version) is not None
 
 
 def check_generated_project(project: Path) -> None:

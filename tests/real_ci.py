@@ -56,17 +56,29 @@ def act() -> str:
     return str(found)
 
 
-def shallow_checkout(project: Path, workdir: Path) -> Path:
-    """The render pushed to a bare ``origin``, then cloned from it with depth 1."""
+def shallow_checkout(
+    project: Path, workdir: Path, *, depth: int | None = 1, branch: str | None = None
+) -> Path:
+    """The render pushed to a bare ``origin`` (every branch and tag), then cloned from it
+    with ``depth`` commits of ``branch`` (None: the whole history, as fetch-depth 0)."""
     workdir.mkdir(parents=True, exist_ok=True)
     origin = workdir / "origin.git"
     if not origin.exists():
         run(workdir, "git", "clone", "--quiet", "--bare", str(project), str(origin))
     checkout = workdir / "checkout"
     shutil.rmtree(checkout, ignore_errors=True)
-    run(workdir, "git", "clone", "--quiet", "--depth", "1", f"file://{origin}", str(checkout))
-    assert run(checkout, "git", "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    options = ["--depth", str(depth)] if depth else []
+    options += ["--branch", branch] if branch else []
+    run(workdir, "git", "clone", "--quiet", *options, f"file://{origin}", str(checkout))
+    shallow = run(checkout, "git", "rev-parse", "--is-shallow-repository").stdout.strip()
+    assert shallow == ("true" if depth else "false"), f"the clone's depth is not {depth}"
     return checkout
+
+
+def fetch_depth(workflow: str) -> int | None:
+    """How deep actions/checkout clones for this workflow: 1 unless it asks fetch-depth 0
+    (the workflows ask no other depth)."""
+    return None if re.search(r"fetch-depth:\s*0\b", workflow) else 1
 
 
 @dataclass
@@ -134,6 +146,13 @@ def run_workflow(
     whose id is ``job``); with ``check``, fail naming the log when act fails."""
     source = checkout / ".github" / "workflows" / workflow
     text = source.read_text(encoding="utf-8")
+    # act gives each job the clone it runs in: it must be as deep as the checkout the
+    # workflow asks for, no deeper.
+    shallow = run(checkout, "git", "rev-parse", "--is-shallow-repository").stdout.strip()
+    wanted = fetch_depth(text)
+    assert shallow == ("true" if wanted else "false"), (
+        f"{workflow} checks out with depth {wanted}; clone with shallow_checkout(depth=...)"
+    )
     if "uses: $/" in text:
         source = workdir / f"act-{workflow}"  # outside the clone, which stays clean
         source.write_text(text.replace("uses: $/", "uses: ./"), encoding="utf-8")

@@ -1,6 +1,7 @@
 """Level 2 renders: the DVC pipeline reproduces, experiments are
 recorded, an edit in conf/ reaches the next run, and data and model round-trip through
-the default remote into a fresh clone."""
+the default remote into a fresh clone; the pull-request training job runs on the
+provider's real runner (GitHub: act; GitLab: gitlab-ci-local; Azure: the emulation)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import azureml_jobs
 import pytest
 import yaml
 from ci_steps import run_ci, runner_files
+from engines import report
 from generated import (
     check_ci_config,
     check_generated_project,
@@ -29,6 +31,7 @@ from generated import (
 )
 from levels import expected_files
 from matrix import COMBINATIONS, answers
+from real_ci import fetch_depth, run_pipeline, run_workflow, shallow_checkout
 
 from mlops_ladder.render import answer_rules, copier_copy, copier_update
 
@@ -244,8 +247,12 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     if data["ci_provider"] == "none":
         return
     # The pull/merge request job: reproduce from the committed state, diff the metrics
-    # against main. Its checkout sits beside the project, so it reaches the same remote.
+    # against main.
     run(project, "git", "checkout", "--quiet", "-b", "change")
+    if data["ci_provider"] in ("github", "gitlab"):
+        _pull_request_on_a_real_runner(project, data, tmp_path / "runner")
+        return
+    # Azure's emulation: its checkout sits beside the project, so it reaches the remote.
     outcome = run_ci(project, data["ci_provider"], tmp_path, only={"reproduce"})
     assert any("Reproduce" in step or step == "reproduce" for step in outcome.ran), outcome
     summary = {
@@ -255,6 +262,34 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     }[data["ci_provider"]]
     diff = summary.read_text()
     assert f"{data['tracking']}/metrics.json" in diff, diff
+
+
+def _pull_request_on_a_real_runner(project: Path, data: dict, workdir: Path) -> None:
+    """The training job of a pull (merge) request from the branch ``change`` into main,
+    on the provider's real runner, in a clone as deep as its checkout makes it."""
+    if data["ci_provider"] == "github":
+        workflow = (project / ".github" / "workflows" / "train.yml").read_text()
+        depth = fetch_depth(workflow)
+        checkout = shallow_checkout(project, workdir, depth=depth, branch="change")
+        pull_request = {"number": 1, "base": {"ref": "main"}, "head": {"ref": "change"}}
+        outcome = run_workflow(
+            checkout, "train.yml", "pull_request", workdir, payload={"pull_request": pull_request}
+        )
+        # The diff step fails without the base branch's commit: it passed, so it compared.
+        outcome.succeeded("Train/Reproduce the pipeline")
+        report(f"act: train.yml on pull_request: reproduced and diffed in {outcome.seconds:.0f} s")
+        return
+    # GitLab clones GIT_DEPTH commits (20 by default; depth 1 here is shallower still);
+    # the job fetches the target branch itself.
+    checkout = shallow_checkout(project, workdir, branch="change")
+    event = {
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+    }
+    pipeline = run_pipeline(checkout, ["reproduce"], workdir, variables=event)
+    pipeline.passed("reproduce")
+    assert f"{data['tracking']}/metrics.json" in pipeline.log, pipeline.log[-4000:]
+    report(f"gitlab-ci-local: reproduce (merge request) passed in {pipeline.seconds:.0f} s")
 
 
 def test_climb_from_level_1_keeps_the_users_edits(tmp_path: Path) -> None:
