@@ -56,6 +56,9 @@ def docker() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason} (CI=true: the engine tests must run)")
         pytest.skip(reason)
+    # Debian's 20.10 client builds with BuildKit (RUN --mount) only when asked; every
+    # docker command here inherits this process's environment.
+    os.environ["DOCKER_BUILDKIT"] = "1"
     return client
 
 
@@ -67,19 +70,14 @@ def report(line: str) -> None:
             summary.write(line + "\n")
 
 
-def docker_env() -> dict[str, str]:
-    return {**uv_env(), "DOCKER_BUILDKIT": "1"}
-
-
 def run_docker(*arguments: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """The docker client with ``arguments``; fail with its output when it fails."""
-    os.environ["DOCKER_BUILDKIT"] = "1"  # RUN --mount needs BuildKit
     return run(Path(tempfile.gettempdir()), docker(), *arguments, timeout=timeout)
 
 
 def _has_image(name: str) -> bool:
     found = subprocess.run(
-        [docker(), "image", "inspect", name], env=docker_env(), capture_output=True, check=False
+        [docker(), "image", "inspect", name], env=uv_env(), capture_output=True, check=False
     )
     return found.returncode == 0
 
@@ -91,7 +89,7 @@ def base_images(dockerfile: Path) -> list[str]:
     for instruction, arguments in dockerfile_instructions(dockerfile):
         if instruction == "FROM":
             image, *rest = arguments.split()
-            if rest[:1] == ["AS"] or rest[:1] == ["as"]:
+            if len(rest) == 2 and rest[0].upper() == "AS":
                 stages.add(rest[1])
             names.append(image)
         elif instruction == "COPY":
@@ -196,7 +194,7 @@ def running(tag: str, *arguments: str, name: str) -> Iterator[str]:
         yield name
     finally:
         subprocess.run(
-            [docker(), "rm", "--force", name], env=docker_env(), capture_output=True, check=False
+            [docker(), "rm", "--force", name], env=uv_env(), capture_output=True, check=False
         )
 
 
@@ -210,7 +208,7 @@ def wait_healthy(container: str, timeout: float = 120) -> None:
         status = health(container)
     if status != "healthy":
         logs = subprocess.run(
-            [docker(), "logs", container], env=docker_env(), capture_output=True, text=True
+            [docker(), "logs", container], env=uv_env(), capture_output=True, text=True
         )
         pytest.fail(f"{container} is {status}, not healthy:\n{logs.stdout}\n{logs.stderr}")
 

@@ -207,8 +207,11 @@ _UV_IMAGE = re.compile(r"image:\s*ghcr\.io/astral-sh/uv:(\d+\.\d+\.\d+)")
 
 
 def _cache() -> Path:
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return home / "mlops-ladder-engines"
+    """The engines' cache folder, as .ci/engines.sh names it (kept between runs)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = Path(os.environ.get("MLOPS_LADDER_ENGINES_CACHE") or default / "mlops-ladder-engines")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def gitlab_ci_local() -> list[str]:
@@ -271,8 +274,11 @@ def run_pipeline(
         "include:\n  - local: .gitlab-ci.yml\n.docker:\n  services: []\n", encoding="utf-8"
     )
     # Neither the wrapper nor gitlab-ci-local's state may make the checkout dirty.
-    with (checkout / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
-        exclude.write(f"{_WRAPPER}\n.gitlab-ci-local/\n")
+    exclude = checkout / ".git" / "info" / "exclude"
+    ignored = f"{_WRAPPER}\n.gitlab-ci-local/\n"
+    if ignored not in exclude.read_text(encoding="utf-8"):
+        with exclude.open("a", encoding="utf-8") as lines:
+            lines.write(ignored)
     command = [
         *gitlab_ci_local(),
         "--file",
