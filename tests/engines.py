@@ -317,6 +317,10 @@ class S3Server:
             "AWS_DEFAULT_REGION": "us-east-1",
         }
 
+    def wrap(self, *command: str, secret: str | None = None) -> list[str]:
+        """``command`` with the credentials and endpoint in its environment."""
+        return ["env", *(f"{k}={v}" for k, v in self.env(secret=secret).items()), *command]
+
 
 @contextlib.contextmanager
 def s3_server(workdir: Path, buckets: tuple[str, ...]) -> Iterator[S3Server]:

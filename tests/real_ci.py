@@ -94,7 +94,17 @@ class ActRun:
         """Each job named ran and succeeded (names as the log gives them: Workflow/Job)."""
         for name in names:
             assert name in self.jobs, f"{name} did not run on act: {sorted(self.jobs)}"
-            assert self.jobs[name], f"{name} failed on act:\n{self.log[-8000:]}"
+            assert self.jobs[name], f"{name} failed on act:\n{self.failed_log()[-8000:]}"
+
+    def failed_log(self) -> str:
+        """The log lines of the jobs that failed (all of it when none did)."""
+        failed = [job for job, passed in self.jobs.items() if not passed]
+        lines = [
+            line
+            for line in self.log.splitlines()
+            if any(line.startswith(f"[{job}") for job in failed)
+        ]
+        return "\n".join(lines) if lines else self.log
 
 
 def _stand_in_options(checkout: Path) -> list[str]:
@@ -194,7 +204,8 @@ def run_workflow(
     outcome = ActRun(workflow, event, jobs, log, artifacts, time.monotonic() - started)
     if check:
         assert result.returncode == 0 and jobs and all(jobs.values()), (
-            f"act {event} {workflow} failed (exit {result.returncode}), jobs {jobs}:\n{log[-8000:]}"
+            f"act {event} {workflow} failed (exit {result.returncode}), jobs {jobs}:\n"
+            f"{outcome.failed_log()[-8000:]}"
         )
     return outcome
 
@@ -263,10 +274,12 @@ def run_pipeline(
     workdir: Path,
     *,
     variables: Mapping[str, str] | None = None,
+    manual: tuple[str, ...] = (),
     check: bool = True,
 ) -> GitlabRun:
-    """Run the named jobs of the checkout's .gitlab-ci.yml (and what they need) on
-    gitlab-ci-local in the shell, for the event the ``variables`` describe."""
+    """Run the named jobs of the checkout's .gitlab-ci.yml on gitlab-ci-local in the
+    shell, for the event the ``variables`` describe; ``manual`` names the manual jobs a
+    person would start (approving production)."""
     config = (checkout / ".gitlab-ci.yml").read_text(encoding="utf-8")
     found = _UV_IMAGE.search(config)
     assert found, "the GitLab config names no uv image: say here what its jobs run with"
@@ -289,6 +302,7 @@ def run_pipeline(
         "--concurrency",
         "1",
         *(f"--variable={name}={value}" for name, value in (variables or {}).items()),
+        *(f"--manual={job}" for job in manual),
         *jobs,
     ]
     path = os.pathsep.join([str(exact_uv(found.group(1))), _runner_path(workdir)])

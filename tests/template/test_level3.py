@@ -1,17 +1,22 @@
 """Level 3 renders: in a fresh clone the release gate passes the registered champion's
 equal and stops a deliberately worse model naming the slices it fails; the pipeline writes
 a model card; the staging tests pass against the service started as its image starts it;
-the delivery workflow's gate job runs; the manifests and workflows pass their checkers."""
+the manifests and workflows pass their checkers. The delivery pipeline runs on real
+runners (GitHub's on act, GitLab's on gitlab-ci-local; Azure's gate job on the emulation):
+against a champion whose model is on a real S3 remote, it gates, pushes the image to a
+real registry, tests it in staging and records the release as the registry's prod."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from ci_steps import run_ci, runner_files
+from ci_steps import run_ci
 from deployment import check_deployment
+from engines import Registry, S3Server, ensure_base_images, registry, report, s3_server
 from generated import (
     check_ci_config,
     check_generated_project,
@@ -22,7 +27,8 @@ from generated import (
     uv_env,
     write_training_csv,
 )
-from matrix import COMBINATIONS, answers
+from matrix import CI_PROVIDERS, COMBINATIONS, answers
+from real_ci import run_pipeline, run_workflow, shallow_checkout
 
 from mlops_ladder.render import answer_rules, copier_copy
 
@@ -75,20 +81,10 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
     run(project, *gto, "register", artifact, "--version", "v1.0.0")
     run(project, *gto, "assign", artifact, "--version", "v1.0.0", "--stage", "prod")
     _test_as_deployed(project)
-    if data["ci_provider"] == "github":
-        # The delivery workflow's first job: the gate passes the champion's equal, and the
-        # image is named after the model version.
+    if data["ci_provider"] == "azure":
+        # Azure Pipelines has no local agent: its gate job on the emulation (the GitHub
+        # and GitLab pipelines run on real runners below).
         # (Checkouts beside the project reach the same DVC remote.)
-        outcome = run_ci(project, "github", tmp_path, only={"build"})
-        assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
-        outputs = (runner_files(tmp_path / "build") / "step-outputs").read_text()
-        assert f"tag=model-{first['candidate']['version']}" in outputs, outputs
-    elif data["ci_provider"] == "gitlab":
-        outcome = run_ci(project, "gitlab", tmp_path, only={"gate"})
-        assert outcome.ran == ["gate"], outcome
-        dotenv = (tmp_path / "gate" / "release.env").read_text()
-        assert dotenv.strip() == f"TAG=model-{first['candidate']['version']}", dotenv
-    elif data["ci_provider"] == "azure":
         outcome = run_ci(project, "azure", tmp_path, only={"build"})
         assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
         assert "build/Name the image after the model version" in outcome.ran, outcome
@@ -144,3 +140,135 @@ def _test_as_deployed(project: Path) -> None:
             "tests/test_deployed.py",
         ).stdout
     assert "4 passed" in tests and "skipped" not in tests, tests
+
+
+# The real delivery pipelines -------------------------------------------------------------
+REMOTE = "s3://dvc-remote/penguin-model"
+IMAGE_PATH = "data-science-team/penguin-model"
+ARTIFACT = "penguin-model"
+
+
+def _champion_and_change(project: Path, server: S3Server) -> str:
+    """What a team has when its second change reaches main: a first model reproduced,
+    committed and pushed to the S3 remote, registered as v1.0.0 and in prod; then a commit
+    that leaves the model as it is. Returns the champion's version."""
+    run(project, uv(), "sync", "--locked", "--quiet")
+    run(project, *server.wrap(uv(), "run", "--no-sync", "dvc", "repro"))
+    run(project, "git", "add", "--all")
+    run(project, "git", "commit", "--quiet", "-m", "First model")
+    run(project, *server.wrap(uv(), "run", "--no-sync", "dvc", "push"))
+    gto = [uv(), "run", "--no-sync", "gto"]
+    run(project, *gto, "register", ARTIFACT, "--version", "v1.0.0")
+    run(project, *gto, "assign", ARTIFACT, "--version", "v1.0.0", "--stage", "prod")
+    with (project / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write("\nThe first model is in production.\n")
+    run(project, "git", "commit", "--quiet", "--all", "-m", "Say so in the README")
+    return _gate(project)["candidate"]["version"]
+
+
+def _prod_tags(origin: Path, commit: str) -> list[str]:
+    """The registry's prod assignments (GTO's tags) on ``commit`` in the origin."""
+    tags = run(origin, "git", "tag", "--points-at", commit).stdout.split()
+    return [tag for tag in tags if re.fullmatch(rf"{ARTIFACT}#prod#\d+", tag)]
+
+
+def _github_delivery(checkout: Path, workdir: Path, server: S3Server, images: Registry) -> str:
+    """deploy.yml for a push to main, every job: CI, the gate against the champion on S3,
+    the image pushed, staging (the image pulled, run and tested), production and the
+    registry's prod tag pushed to the origin. Returns the gate's report."""
+    deploy = run_workflow(
+        checkout,
+        "deploy.yml",
+        "push",
+        workdir,
+        payload={"ref": "refs/heads/main"},
+        secrets={
+            "REGISTRY_USER": images.user,
+            "REGISTRY_PASSWORD": images.password,
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        },
+        variables={"AWS_ENDPOINT_URL": server.endpoint},
+    )
+    deploy.succeeded(
+        "Deploy/Gate and build the image",
+        "Deploy/Deploy to staging and test",
+        "Deploy/Deploy to production",
+        "Deploy/Record the model as production's",
+    )
+    jobs = ", ".join(sorted(deploy.jobs))
+    report(f"act: deploy.yml on push: {jobs} passed in {deploy.seconds:.0f} s")
+    return (deploy.artifacts / "model-card" / "reports" / "gate.json").read_text()
+
+
+def _gitlab_delivery(checkout: Path, workdir: Path, server: S3Server, images: Registry) -> str:
+    """The default branch's pipeline: lint, tests, the gate against the champion on S3, the
+    image pushed, staging tested, production approved (its manual job run), and the
+    registry job up to its push: the GitLab server it pushes the tags to does not exist
+    here, so the test pushes the tag the job made. Returns the gate's report."""
+    variables = {
+        "REGISTRY_USER": images.user,
+        "REGISTRY_PASSWORD": images.password,
+        # CI/CD variables reach the jobs as they are.
+        **{k: v for k, v in server.env().items() if k != "AWS_DEFAULT_REGION"},
+    }
+    jobs = ["lint", "test", "gate", "publish-model", "test-staging", "deploy-production"]
+    pipeline = run_pipeline(
+        checkout, jobs, workdir, variables=variables, manual=("deploy-production",)
+    )
+    pipeline.passed(*jobs)
+    names = ", ".join(sorted(pipeline.jobs))
+    report(f"gitlab-ci-local: {names} passed in {pipeline.seconds:.0f} s")
+    registry_job = run_pipeline(
+        checkout,
+        ["registry"],
+        workdir,
+        variables={"RELEASE_TOKEN": "no-server-here", "CI_SERVER_HOST": "gitlab.invalid"},
+        check=False,
+    )
+    assert registry_job.jobs.get("registry") == "FAIL", registry_job.log[-4000:]
+    made = re.findall(rf"Created git tag '({ARTIFACT}#prod#\d+)'", registry_job.log)
+    assert made, f"the registry job assigned no prod stage:\n{registry_job.log[-6000:]}"
+    assert "gitlab.invalid" in registry_job.log, registry_job.log[-4000:]
+    report("gitlab-ci-local: registry ran to its push (no GitLab server here)")
+    return (
+        checkout / ".gitlab-ci-local" / "artifacts" / "gate" / "reports" / "gate.json"
+    ).read_text()
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def test_delivery_on_real_runners(provider: str, tmp_path: Path, template_url: str) -> None:
+    (name,) = [n for n, chosen in CI_PROVIDERS.items() if chosen == provider]
+    with (
+        s3_server(tmp_path / "s3", ("dvc-remote",)) as server,
+        registry(tmp_path / "registry") as images,
+    ):
+        # deploy_target none: staging is the image run on the runner (a cluster's or Azure's
+        # deploy jobs cannot run here; their manifests are checked offline above).
+        data = answers(
+            name,
+            level=LEVEL,
+            initialize_git=True,
+            dvc_remote=REMOTE,
+            deploy_target="none",
+            container_image=f"{images.host}/{IMAGE_PATH}",
+        )
+        if not python_available(data["python_version"]):
+            pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
+        project = copier_copy(tmp_path / "project", data, template=template_url)
+        champion = _champion_and_change(project, server)
+        head = run(project, "git", "rev-parse", "HEAD").stdout.strip()
+        # The delivery jobs check out the whole history (the gate reads the registry).
+        checkout = shallow_checkout(project, tmp_path / provider, depth=None)
+        ensure_base_images(checkout / "Dockerfile")
+        deliver = _github_delivery if provider == "github" else _gitlab_delivery
+        gate = json.loads(deliver(checkout, tmp_path / provider, server, images))
+        # The gate judged the runner's model against the champion it read from S3
+        # through the registry, and the image carries the version it judged.
+        assert gate["passed"], gate
+        assert gate["champion"]["registry_version"] == "v1.0.0", gate
+        assert gate["champion"]["version"] == champion, gate
+        assert images.tags(IMAGE_PATH) == [f"model-{gate['candidate']['version']}"]
+    if provider == "github":
+        # The registry now has this commit in prod, in the origin every clone reads.
+        assert _prod_tags(tmp_path / provider / "origin.git", head), "no prod tag was pushed"

@@ -28,12 +28,6 @@ LOG_URL = "s3://predictions/penguin-model/"
 REQUESTS = 25
 
 
-def _with(server: S3Server, *command: str, secret: str | None = None) -> list[str]:
-    """``command`` with the S3 credentials and endpoint in its environment."""
-    pairs = [f"{key}={value}" for key, value in server.env(secret=secret).items()]
-    return ["env", *pairs, *command]
-
-
 def _endpoint(project: Path, server: S3Server) -> None:
     """What the README tells a team with an S3-compatible store to do once per clone."""
     dvc = [uv(), "run", "--no-sync", "dvc"]
@@ -61,7 +55,7 @@ def test_s3_remote_round_trip_and_prediction_log(tmp_path: Path) -> None:
         run(project, uv(), "run", "--no-sync", "dvc", "repro")
         run(project, "git", "add", "--all")
         run(project, "git", "commit", "--quiet", "-m", "First model")
-        run(project, *_with(server, "make", "push"))
+        run(project, *server.wrap("make", "push"))
         stored = s3_objects(server, "dvc-remote", "penguin-model/")
         model = project / "models" / "model.skops"
         assert any(content == model.read_bytes() for content in stored.values()), (
@@ -69,7 +63,7 @@ def test_s3_remote_round_trip_and_prediction_log(tmp_path: Path) -> None:
         )
 
         refused = subprocess.run(
-            _with(server, uv(), "run", "--no-sync", "dvc", "push", secret="not-the-secret"),
+            server.wrap(uv(), "run", "--no-sync", "dvc", "push", secret="not-the-secret"),
             cwd=project,
             env=uv_env(),
             capture_output=True,
@@ -82,7 +76,7 @@ def test_s3_remote_round_trip_and_prediction_log(tmp_path: Path) -> None:
         run(tmp_path, "git", "clone", "--quiet", str(project), str(clone))
         run(clone, uv(), "sync", "--locked", "--quiet")
         _endpoint(clone, server)
-        run(clone, *_with(server, "make", "pull"))
+        run(clone, *server.wrap("make", "pull"))
         assert _md5(clone / "models" / "model.skops") == _md5(model)
         report(f"s3: {len(stored)} objects pushed to {REMOTE} and pulled into a fresh clone")
 
@@ -109,7 +103,7 @@ def _prediction_log(project: Path, server: S3Server, tmp_path: Path) -> None:
     records = [line for content in objects.values() for line in content.splitlines()]
     assert len(records) == REQUESTS, f"{len(records)} records in {sorted(objects)}"
     fetched = tmp_path / "fetched"
-    run(project, *_with(server, uv(), "run", "--no-sync", "dvc", "get-url", LOG_URL, str(fetched)))
+    run(project, *server.wrap(uv(), "run", "--no-sync", "dvc", "get-url", LOG_URL, str(fetched)))
     lines = [
         line
         for path in fetched.rglob("*")
