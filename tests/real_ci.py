@@ -13,7 +13,8 @@ doing what the real one does. What act cannot do, and what happens instead:
 - the ``$/`` self-repository form (GitHub, 2026-07): the run reads a copy of the workflow
   with ``./``, which GitHub resolves to the same commit;
 - branch and tag filters: the test chooses the workflow file per event;
-- environment approvals: not played.
+- environment approvals: not played;
+- GitHub's API: the ``gh`` CLI on the runner's PATH records its calls (``gh_calls``).
 
 GitLab: the jobs run in the shell with what the config's image provides (uv of the version
 its tag names, the Python the project pins, git); ``services:`` (docker:dind) are emptied
@@ -132,6 +133,12 @@ def _runner_path(workdir: Path) -> str:
     docker = os.environ.get("MLOPS_LADDER_DOCKER", "")
     if docker and not (runner_bin / "docker").exists():
         (runner_bin / "docker").symlink_to(docker)
+    # GitHub's CLI calls GitHub's API, which is not here: the stand-in records each call
+    # for the test to read (gh_calls).
+    gh = runner_bin / "gh"
+    if not gh.exists():
+        gh.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{workdir / "gh-calls"}"\n')
+        gh.chmod(0o755)
     inherited = [
         entry
         for entry in os.environ.get("PATH", "").split(os.pathsep)
@@ -208,6 +215,14 @@ def run_workflow(
             f"{outcome.failed_log()[-8000:]}"
         )
     return outcome
+
+
+def gh_calls(workdir: Path) -> list[str]:
+    """The GitHub CLI commands the workflows run in ``workdir`` ran, one per line."""
+    calls = workdir / "gh-calls"
+    lines = calls.read_text(encoding="utf-8").splitlines() if calls.is_file() else []
+    # act itself asks `gh auth token` for a token to give the workflow.
+    return [line for line in lines if line != "auth token"]
 
 
 # GitLab CI -----------------------------------------------------------------------------
