@@ -4,7 +4,8 @@ shifted features and the decay, after 500 steady ones it exits 0; the render pas
 own tests, lints and checkers. The scheduled monitor runs on real runners (GitHub's on act,
 GitLab's on gitlab-ci-local; Azure's on the emulation, with its retrain job): on a full
 clone, it fetches the log the service shipped to a real S3 server and the labels beside
-it, finds the drift and decides to retrain."""
+it, finds the drift and decides to retrain; GitHub's Retrain workflow then pushes its
+branch and asks for the pull request."""
 
 from __future__ import annotations
 
@@ -185,6 +186,25 @@ def _github_monitor(checkout: Path, workdir: Path, server: S3Server) -> str:
         dispatch
     )
     report(f"act: monitor.yml on schedule passed in {monitor.seconds:.0f} s: {dispatch}")
+    # The Retrain workflow as that dispatch starts it.
+    reason = dispatch.split("--field reason=", 1)[1]
+    retrain = run_workflow(
+        checkout,
+        "retrain.yml",
+        "workflow_dispatch",
+        workdir,
+        payload={"inputs": {"reason": reason}},
+    )
+    retrain.succeeded("Retrain/Retrain and propose the model")
+    # Its branch reached the origin the job checked out, and the pull request was asked
+    # for. (It proposes although no new row arrived: the model file embeds its training
+    # time, so a fresh runner's retraining always differs from main's.)
+    proposal = gh_calls(workdir)[-1]
+    assert proposal.startswith("pr create --head retrain/"), proposal
+    branch = proposal.split()[3]
+    subject = run(workdir / "origin.git", "git", "log", "-1", "--format=%s", branch).stdout
+    assert subject.strip() == f"Retrain: {reason}", subject
+    report(f"act: retrain.yml on workflow_dispatch pushed {branch} in {retrain.seconds:.0f} s")
     return (monitor.artifacts / "drift-report" / "reports" / "drift.json").read_text()
 
 
