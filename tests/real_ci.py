@@ -76,6 +76,11 @@ def shallow_checkout(
     return checkout
 
 
+def release_tag(project: Path) -> str:
+    """The tag a release of the render's current version is pushed with."""
+    return "v" + run(project, uv(), "version", "--short").stdout.strip()
+
+
 def fetch_depth(workflow: str) -> int | None:
     """How deep actions/checkout clones for this workflow: 1 unless it asks fetch-depth 0
     (the workflows ask no other depth)."""

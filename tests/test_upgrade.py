@@ -313,7 +313,7 @@ def test_the_template_update_job_commits_a_newer_release(provider: str, tmp_path
         )
         report(f"act: template-update.yml pushed {branch} in {update.seconds:.0f} s")
     else:
-        outcome = run_ci(project, provider, tmp_path / "ci", only={"template_update"})
+        outcome = run_ci(project, tmp_path / "ci", only={"template_update"})
         assert outcome.not_run == ["template_update/Open a pull request"]
         tree = tmp_path / "ci" / "template_update"
         assert run(tree, "git", "branch", "--show-current").stdout.startswith("template-update/")

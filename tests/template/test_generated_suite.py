@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from ci_steps import run_ci
 from generated import (
     assert_same_tree,
     check_generated_project,
@@ -111,7 +110,3 @@ def test_documented_commands(tmp_path: Path) -> None:
     run(copier_out, uv(), "run", "--no-sync", "pytest", "-q")
     run(copier_out, uv(), "run", "--no-sync", "ruff", "check", ".")
     check_pre_commit(copier_out)
-    # Rendered from a folder, its assess step pins the index's release: the CI run of a
-    # render from a git URL, with every job, is test_level1's.
-    outcome = run_ci(copier_out, "github", tmp_path / "ci", only={"test"})
-    assert "test/Run the tests with coverage" in outcome.ran

@@ -11,7 +11,7 @@ import contextlib
 from pathlib import Path
 
 import pytest
-from ci_steps import release_tag, run_ci
+from ci_steps import run_ci
 from engines import Registry, ensure_base_images, registry, report
 from generated import (
     check_ci_config,
@@ -24,7 +24,7 @@ from generated import (
     write_training_csv,
 )
 from matrix import CI_PROVIDERS, answers
-from real_ci import run_pipeline, run_workflow, shallow_checkout
+from real_ci import release_tag, run_pipeline, run_workflow, shallow_checkout
 
 from mlops_ladder.render import copier_copy
 
@@ -114,7 +114,7 @@ def test_level1_ci_hooks_and_service(name: str, tmp_path: Path, template_url: st
     # A CSV project trains on a file the user copies in (it is not committed).
     write_training_csv(project, data)
     if provider == "azure":
-        outcome = run_ci(project, provider, tmp_path / "ci")
+        outcome = run_ci(project, tmp_path / "ci")
         # Only the image and release jobs need what the emulation lacks; run_ci itself
         # fails on a listed step of a job that ran but did not meet it.
         assert {entry.split("/")[0] for entry in outcome.not_run} == AZURE_NOT_RUN

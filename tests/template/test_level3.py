@@ -85,7 +85,7 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
         # Azure Pipelines has no local agent: its gate job on the emulation (the GitHub
         # and GitLab pipelines run on real runners below).
         # (Checkouts beside the project reach the same DVC remote.)
-        outcome = run_ci(project, "azure", tmp_path, only={"build"})
+        outcome = run_ci(project, tmp_path, only={"build"})
         assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
         assert "build/Name the image after the model version" in outcome.ran, outcome
 
@@ -256,6 +256,7 @@ def test_delivery_on_real_runners(provider: str, tmp_path: Path, template_url: s
         if not python_available(data["python_version"]):
             pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
         project = copier_copy(tmp_path / "project", data, template=template_url)
+        check_ci_config(project)  # with the S3 credentials' lines
         champion = _champion_and_change(project, server)
         head = run(project, "git", "rev-parse", "HEAD").stdout.strip()
         # The delivery jobs check out the whole history (the gate reads the registry).
