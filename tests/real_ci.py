@@ -138,11 +138,15 @@ def _runner_path(workdir: Path) -> str:
     docker = os.environ.get("MLOPS_LADDER_DOCKER", "")
     if docker and not (runner_bin / "docker").exists():
         (runner_bin / "docker").symlink_to(docker)
-    # GitHub's CLI calls GitHub's API, which is not here: the stand-in records each call
-    # for the test to read (gh_calls).
+    # GitHub's CLI calls GitHub's API, which is not here: the stand-in records each call,
+    # and the token it was given, for the test to read (gh_calls, gh_tokens).
     gh = runner_bin / "gh"
     if not gh.exists():
-        gh.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{workdir / "gh-calls"}"\n')
+        gh.write_text(
+            "#!/bin/sh\n"
+            f'printf "%s\\n" "$*" >> "{workdir / "gh-calls"}"\n'
+            f'printf "%s\\n" "$GH_TOKEN" >> "{workdir / "gh-tokens"}"\n'
+        )
         gh.chmod(0o755)
     inherited = [
         entry
@@ -222,12 +226,26 @@ def run_workflow(
     return outcome
 
 
+def _gh_records(workdir: Path) -> list[tuple[str, str]]:
+    """(command, GH_TOKEN) of each GitHub CLI call in ``workdir``, but act's own
+    `gh auth token` (it asks for a token to give the workflow)."""
+    files = [workdir / "gh-calls", workdir / "gh-tokens"]
+    if not all(path.is_file() for path in files):
+        return []
+    calls, tokens = (path.read_text(encoding="utf-8").splitlines() for path in files)
+    return [
+        (call, token) for call, token in zip(calls, tokens, strict=True) if call != "auth token"
+    ]
+
+
 def gh_calls(workdir: Path) -> list[str]:
-    """The GitHub CLI commands the workflows run in ``workdir`` ran, one per line."""
-    calls = workdir / "gh-calls"
-    lines = calls.read_text(encoding="utf-8").splitlines() if calls.is_file() else []
-    # act itself asks `gh auth token` for a token to give the workflow.
-    return [line for line in lines if line != "auth token"]
+    """The GitHub CLI commands the workflows run in ``workdir`` ran."""
+    return [call for call, _ in _gh_records(workdir)]
+
+
+def gh_tokens(workdir: Path) -> list[str]:
+    """The token each of those commands was given (GH_TOKEN)."""
+    return [token for _, token in _gh_records(workdir)]
 
 
 # GitLab CI -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ci_steps import run_ci
 from engines import report
 from generated import project_files, run, template_snapshot, uv
 from levels import expected_files
-from real_ci import gh_calls, run_workflow, shallow_checkout
+from real_ci import gh_calls, gh_tokens, run_workflow, shallow_checkout
 from typer.testing import CliRunner
 
 from mlops_ladder.cli import app
@@ -295,8 +295,18 @@ def test_the_template_update_job_commits_a_newer_release(provider: str, tmp_path
     if provider == "github":
         workdir = tmp_path / "github"
         checkout = shallow_checkout(project, workdir)
-        update = run_workflow(checkout, "template-update.yml", "workflow_dispatch", workdir)
+        # With a token of its own the pull request starts CI (the workflow's would not).
+        token = "a-fine-grained-token"
+        update = run_workflow(
+            checkout,
+            "template-update.yml",
+            "workflow_dispatch",
+            workdir,
+            secrets={"PULL_REQUEST_TOKEN": token},
+        )
         update.succeeded("Template update/Update from the template")
+        assert gh_tokens(workdir) == [token]
+        assert "No PULL_REQUEST_TOKEN secret" not in update.log
         (proposal,) = gh_calls(workdir)
         assert proposal.startswith("pr create --head template-update/"), proposal
         branch = proposal.split()[3]

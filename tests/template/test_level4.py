@@ -197,6 +197,8 @@ def _github_monitor(checkout: Path, workdir: Path, server: S3Server) -> str:
         payload={"inputs": {"reason": reason}},
     )
     retrain.succeeded("Retrain/Retrain and propose the model")
+    # Without a PULL_REQUEST_TOKEN secret it says CI will not start on the pull request.
+    assert "No PULL_REQUEST_TOKEN secret" in retrain.log, retrain.log[-4000:]
     # Its branch reached the origin the job checked out, and the pull request was asked
     # for. (It proposes although no new row arrived: the model file embeds its training
     # time, so a fresh runner's retraining always differs from main's.)
