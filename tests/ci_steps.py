@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from generated import run, uv, uv_env
+from generated import release_tag, uv_env
 
 # Actions, tasks and steps that only prepare what this machine already provides.
 SETUP: dict[str, str] = {
@@ -199,7 +199,7 @@ def run_ci(
     """Run the jobs of the render's Azure pipelines (all, or those named in ``only``) as for
     a push of ``tag`` (default: the project's version); AssertionError names a failing
     step. ``settings`` are pipeline variables: scripts see them as environment variables."""
-    tag = tag or "v" + run(project, uv(), "version", "--short").stdout.strip()
+    tag = tag or release_tag(project)
     outcome = Outcome()
     jobs = [job for job in azure_jobs(project) if only is None or job.name in only]
     for job in jobs:

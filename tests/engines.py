@@ -308,14 +308,17 @@ class S3Server:
             region_name="us-east-1",
         )
 
-    def env(self, *, secret: str | None = None) -> dict[str, str]:
-        """Credentials and endpoint as boto3, s3fs and `dvc get-url` read them."""
+    def credentials(self, *, secret: str | None = None) -> dict[str, str]:
+        """What a team sets for CI (GitLab CI/CD variables, GitHub secrets and variable)."""
         return {
             "AWS_ACCESS_KEY_ID": self.access_key,
             "AWS_SECRET_ACCESS_KEY": secret or self.secret_key,
             "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_DEFAULT_REGION": "us-east-1",
         }
+
+    def env(self, *, secret: str | None = None) -> dict[str, str]:
+        """Credentials and endpoint as boto3, s3fs and `dvc get-url` read them."""
+        return {**self.credentials(secret=secret), "AWS_DEFAULT_REGION": "us-east-1"}
 
     def wrap(self, *command: str, secret: str | None = None) -> list[str]:
         """``command`` with the credentials and endpoint in its environment."""

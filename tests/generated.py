@@ -101,6 +101,11 @@ def run(project: Path, *command: str, timeout: float = 900) -> subprocess.Comple
     return result
 
 
+def release_tag(project: Path) -> str:
+    """The tag a release of the render's current version is pushed with."""
+    return "v" + run(project, uv(), "version", "--short").stdout.strip()
+
+
 def find_python(version: str) -> Path | None:
     """The interpreter uv finds for ``version`` on this machine (never a download)."""
     found = subprocess.run(

@@ -76,11 +76,6 @@ def shallow_checkout(
     return checkout
 
 
-def release_tag(project: Path) -> str:
-    """The tag a release of the render's current version is pushed with."""
-    return "v" + run(project, uv(), "version", "--short").stdout.strip()
-
-
 def fetch_depth(workflow: str) -> int | None:
     """How deep actions/checkout clones for this workflow: 1 unless it asks fetch-depth 0
     (the workflows ask no other depth)."""
@@ -304,6 +299,17 @@ class GitlabRun:
             assert self.jobs.get(name) == "PASS", (
                 f"GitLab job {name} did not pass ({self.jobs}):\n{self.log[-8000:]}"
             )
+
+    def stopped_at_server_push(self, name: str) -> None:
+        """The job failed, and reached its push to the GitLab server (NO_GITLAB_SERVER)."""
+        assert self.jobs.get(name) == "FAIL", f"{name}: {self.jobs}\n{self.log[-4000:]}"
+        host = NO_GITLAB_SERVER["CI_SERVER_HOST"]
+        assert host in self.log, f"{name} failed before its push:\n{self.log[-6000:]}"
+
+
+# A job that pushes to the GitLab server (a project token in the URL) meets no server here:
+# it runs up to that push, and stopped_at_server_push says it got there.
+NO_GITLAB_SERVER = {"CI_SERVER_HOST": "gitlab.invalid"}
 
 
 def run_pipeline(

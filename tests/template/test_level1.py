@@ -19,12 +19,13 @@ from generated import (
     check_pre_commit,
     check_service,
     python_available,
+    release_tag,
     run,
     uv,
     write_training_csv,
 )
 from matrix import CI_PROVIDERS, answers
-from real_ci import release_tag, run_pipeline, run_workflow, shallow_checkout
+from real_ci import run_pipeline, run_workflow, shallow_checkout
 
 from mlops_ladder.render import copier_copy
 
