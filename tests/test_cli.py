@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,6 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "Drifted: bill_length_mm: PSI" in text and "Drifted: island: PSI" in text
     assert "Trigger: Retrain: drift in " in text and "accuracy fell from" in text
     assert text.count("Release gate passed") == 2  # trained, then retrained
+    assert "500 new labelled rows kept in data/feedback/" in text
+    # The demo fails unless the retrained model beats the champion on fresh drifted rows.
+    assert re.search(r"accuracy: champion 0\.\d+, retrained 0\.\d+", text), text[-2000:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 import urllib.error
 from collections.abc import Callable
 from pathlib import Path
@@ -108,8 +109,10 @@ def _pipeline(package: str, *arguments: str) -> tuple[str, ...]:
 
 def _monitor_and_retrain(project: Path, run: list[str], package: str, report: Step) -> None:
     """Level 4's loop after the service stopped: the monitor judges the log against the
-    training data (exit 1: drift), the trigger decides, and retraining reruns the pipeline
-    with its release gate, as the scheduled CI jobs do."""
+    training data (exit 1: drift), the trigger decides, and retraining keeps the labelled
+    predictions as training rows and reruns the pipeline with its release gate, as the
+    scheduled CI jobs do; then the champion and the retrained model score a fresh drifted
+    batch neither learned from."""
     report("Judging the prediction log against the training data (pipeline monitor)")
     labels = _DRIFTED.replace(".csv", "-labels.csv")
     command = [*run, *_pipeline(package, "monitor", "--labels", labels)]
@@ -121,10 +124,41 @@ def _monitor_and_retrain(project: Path, run: list[str], package: str, report: St
     report((verdict.stdout + verdict.stderr).strip())
     decision = _run(project, *run, *_pipeline(package, "trigger")).strip()
     report(f"Trigger: {decision}")
-    if decision.startswith("Retrain"):
-        report("Retraining as the scheduled job does: dvc repro, release gate included")
-        _run(project, *run, "dvc", "repro", "--quiet")
-        report(_gate_summary(project / "reports" / "gate.json"))
+    if not decision.startswith("Retrain"):
+        return
+    report("Keeping the labelled predictions as training rows (pipeline feedback)")
+    kept = _run(project, *run, *_pipeline(package, "feedback", "--labels", labels))
+    report(kept.strip().splitlines()[-1])
+    champion = Path(tempfile.mkdtemp(prefix="mlops-ladder-champion.")) / "model.joblib"
+    shutil.copyfile(project / "models" / "model.joblib", champion)
+    report("Retraining as the scheduled job does: dvc repro, release gate included")
+    _run(project, *run, "dvc", "repro", "--quiet")
+    gate = project / "reports" / "gate.json"
+    report(_gate_summary(gate))
+    report("A fresh drifted batch neither model learned from (pipeline simulate drifted)")
+    _run(project, *run, *_pipeline(package, "simulate", "drifted", "--seed", "2"))
+    metric = json.loads(gate.read_text(encoding="utf-8"))["metric"]
+    compare = _COMPARE.format(package=package)
+    models = (str(champion), "models/model.joblib")
+    scores = _run(project, *run, "python", "-c", compare, _DRIFTED, labels, metric, *models)
+    before, after = map(float, scores.split())
+    report(f"On those rows, {metric}: champion {before:.3f}, retrained {after:.3f}")
+    if after <= before:
+        raise RuntimeError("The retrained model does not beat the champion on drifted rows.")
+
+
+# The gate's metric for each model file on a batch and its labels, in the project's
+# environment: argv = batch CSV, labels CSV, metric, model files.
+_COMPARE = """
+import sys
+from pathlib import Path
+import pandas as pd
+from {package}.pipeline.gate import METRICS
+from {package}.score import load_model, predict
+rows = pd.read_csv(sys.argv[1]).merge(pd.read_csv(sys.argv[2]), on="request_id")
+for model in map(load_model, map(Path, sys.argv[4:])):
+    print(METRICS[sys.argv[3]](rows[model.target], predict(model, rows)["prediction"]))
+"""
 
 
 def _gate_summary(report: Path) -> str:

@@ -86,7 +86,7 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
         # and GitLab pipelines run on real runners below).
         # (Checkouts beside the project reach the same DVC remote.)
         outcome = run_ci(project, tmp_path, only={"build"})
-        assert "build/Reproduce the pipeline and pass the gate" in outcome.ran, outcome
+        assert "build/Reproduce what is missing and pass the gate" in outcome.ran, outcome
         assert "build/Name the image after the model version" in outcome.ran, outcome
 
     # A fresh clone reproduces and judges against the champion it reads from the tags.
@@ -172,10 +172,12 @@ def _prod_tags(origin: Path, commit: str) -> list[str]:
     return [tag for tag in tags if re.fullmatch(rf"{ARTIFACT}#prod#\d+", tag)]
 
 
-def _github_delivery(checkout: Path, workdir: Path, server: S3Server, images: Registry) -> str:
+def _github_delivery(
+    checkout: Path, workdir: Path, server: S3Server, images: Registry
+) -> tuple[str, str]:
     """deploy.yml for a push to main, every job: CI, the gate against the champion on S3,
     the image pushed, staging (the image pulled, run and tested), production and the
-    registry's prod tag pushed to the origin. Returns the gate's report."""
+    registry's prod tag pushed to the origin. Returns the gate's report and the log."""
     deploy = run_workflow(
         checkout,
         "deploy.yml",
@@ -198,14 +200,17 @@ def _github_delivery(checkout: Path, workdir: Path, server: S3Server, images: Re
     )
     jobs = ", ".join(sorted(deploy.jobs))
     report(f"act: deploy.yml on push: {jobs} passed in {deploy.seconds:.0f} s")
-    return (deploy.artifacts / "model-card" / "reports" / "gate.json").read_text()
+    return (deploy.artifacts / "model-card" / "reports" / "gate.json").read_text(), deploy.log
 
 
-def _gitlab_delivery(checkout: Path, workdir: Path, server: S3Server, images: Registry) -> str:
+def _gitlab_delivery(
+    checkout: Path, workdir: Path, server: S3Server, images: Registry
+) -> tuple[str, str]:
     """The default branch's pipeline: lint, tests, the gate against the champion on S3, the
     image pushed, staging tested, production approved (its manual job run), and the
     registry job up to its push: the GitLab server it pushes the tags to does not exist
-    here, so the test reads the prod tag from the job's log. Returns the gate's report."""
+    here, so the test reads the prod tag from the job's log. Returns the gate's report and
+    the log."""
     variables = {
         "REGISTRY_USER": images.user,
         "REGISTRY_PASSWORD": images.password,
@@ -230,9 +235,8 @@ def _gitlab_delivery(checkout: Path, workdir: Path, server: S3Server, images: Re
     made = re.findall(rf"Created git tag '({ARTIFACT}#prod#\d+)'", registry_job.log)
     assert made, f"the registry job assigned no prod stage:\n{registry_job.log[-6000:]}"
     report("gitlab-ci-local: registry ran to its push (no GitLab server here)")
-    return (
-        checkout / ".gitlab-ci-local" / "artifacts" / "gate" / "reports" / "gate.json"
-    ).read_text()
+    gate = checkout / ".gitlab-ci-local" / "artifacts" / "gate" / "reports" / "gate.json"
+    return gate.read_text(), pipeline.log
 
 
 @pytest.mark.parametrize("provider", ["github", "gitlab"])
@@ -262,13 +266,17 @@ def test_delivery_on_real_runners(provider: str, tmp_path: Path, template_url: s
         checkout = shallow_checkout(project, tmp_path / provider, depth=None)
         ensure_base_images(checkout / "Dockerfile")
         deliver = _github_delivery if provider == "github" else _gitlab_delivery
-        gate = json.loads(deliver(checkout, tmp_path / provider, server, images))
-        # The gate judged the runner's model against the champion it read from S3
-        # through the registry, and the image carries the version it judged.
+        report_text, log = deliver(checkout, tmp_path / provider, server, images)
+        gate = json.loads(report_text)
+        # The gate judged against the champion it read from S3 through the registry.
         assert gate["passed"], gate
         assert gate["champion"]["registry_version"] == "v1.0.0", gate
         assert gate["champion"]["version"] == champion, gate
-        assert images.tags(IMAGE_PATH) == [f"model-{gate['candidate']['version']}"]
+        # One model identity: the change left the model alone, so the job pulled the file
+        # the commit names instead of training again, and the image carries that version.
+        assert "Stage 'train' didn't change, skipping" in log, log[-6000:]
+        assert gate["candidate"]["version"] == champion, gate
+        assert images.tags(IMAGE_PATH) == [f"model-{champion}"]
     if provider == "github":
         # The registry now has this commit in prod, in the origin every clone reads.
         assert _prod_tags(tmp_path / provider / "origin.git", head), "no prod tag was pushed"

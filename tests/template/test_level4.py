@@ -4,8 +4,10 @@ shifted features and the decay, after 500 steady ones it exits 0; the render pas
 own tests, lints and checkers. The scheduled monitor runs on real runners (GitHub's on act,
 GitLab's on gitlab-ci-local; Azure's on the emulation, with its retrain job): on a full
 clone, it fetches the log the service shipped to a real S3 server and the labels beside
-it, finds the drift and decides to retrain; GitHub's Retrain workflow then pushes its
-branch and asks for the pull request."""
+it, finds the drift and decides to retrain. The retrain jobs (GitHub's as the monitor's
+dispatch starts it) keep the labelled drifted rows with DVC (`feedback`), retrain on them
+and propose the model: GitHub's pushes its branch and asks for the pull request, GitLab's
+commits and stops at its push to a server that is not here."""
 
 from __future__ import annotations
 
@@ -134,13 +136,17 @@ def test_monitor_in_a_fresh_clone_tells_drifted_traffic_from_steady(
 
 def _azure_scheduled_jobs(clone: Path, workdir: Path, log: Path, labels: Path) -> None:
     """Azure's scheduled monitor job on a drifted log and its labels (the variables name
-    where they are): it decides to retrain, and the retrain job runs as far as its commit."""
+    where they are): it decides to retrain, and the retrain job keeps the labelled rows and
+    runs as far as its commit."""
     settings = {"PREDICTION_LOG_URL": str(log), "LABELS_URL": str(labels), "reason": "drift"}
     outcome = run_ci(clone, workdir, only={"monitor", "retrain"}, settings=settings)
     decision = (workdir / "monitor" / "trigger.env").read_text()
     assert "retrain=true" in decision, decision
     assert "reasons=drift in " in decision and " fell from " in decision, decision
+    assert "retrain/Keep the predictions whose labels arrived" in outcome.ran, outcome
     assert "retrain/Commit the retrained model" in outcome.ran, outcome
+    committed = run(workdir / "retrain", "git", "log", "-1", "--format=%B").stdout
+    assert f"Learned from {REQUESTS} new labelled rows." in committed, committed
     assert "retrain/Open a pull request" in outcome.not_run, outcome
 
 
@@ -166,20 +172,17 @@ def _drifted_traffic_shipped(project: Path, server: S3Server) -> None:
 
 def _github_monitor(checkout: Path, workdir: Path, server: S3Server) -> str:
     """monitor.yml as its schedule starts it; returns the drift report it kept."""
+    settings = {
+        "PREDICTION_LOG_URL": LOG_URL,
+        "LABELS_URL": LABELS_URL,
+        "AWS_ENDPOINT_URL": server.endpoint,
+    }
+    credentials = {
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+    }
     monitor = run_workflow(
-        checkout,
-        "monitor.yml",
-        "schedule",
-        workdir,
-        variables={
-            "PREDICTION_LOG_URL": LOG_URL,
-            "LABELS_URL": LABELS_URL,
-            "AWS_ENDPOINT_URL": server.endpoint,
-        },
-        secrets={
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-        },
+        checkout, "monitor.yml", "schedule", workdir, variables=settings, secrets=credentials
     )
     monitor.succeeded("Monitor/Judge the logged predictions")
     (dispatch,) = gh_calls(workdir)
@@ -195,18 +198,22 @@ def _github_monitor(checkout: Path, workdir: Path, server: S3Server) -> str:
         "workflow_dispatch",
         workdir,
         payload={"inputs": {"reason": reason}},
+        variables=settings,
+        secrets=credentials,
     )
     retrain.succeeded("Retrain/Retrain and propose the model")
     # Without a PULL_REQUEST_TOKEN secret it says CI will not start on the pull request.
     assert "No PULL_REQUEST_TOKEN secret" in retrain.log, retrain.log[-4000:]
-    # Its branch reached the origin the job checked out, and the pull request was asked
-    # for. (It proposes although no new row arrived: the model file embeds its training
-    # time, so a fresh runner's retraining always differs from main's.)
+    # It learned from the labelled drifted rows, kept them with DVC, and proposed the
+    # model: its branch reached the origin the job checked out, with the rows' file.
     proposal = gh_calls(workdir)[-1]
     assert proposal.startswith("pr create --head retrain/"), proposal
     branch = proposal.split()[3]
-    subject = run(workdir / "origin.git", "git", "log", "-1", "--format=%s", branch).stdout
-    assert subject.strip() == f"Retrain: {reason}", subject
+    message = run(workdir / "origin.git", "git", "log", "-1", "--format=%B", branch).stdout
+    assert message.startswith(f"Retrain: {reason}\n"), message
+    assert f"Learned from {REQUESTS} new labelled rows." in message, message
+    files = run(workdir / "origin.git", "git", "show", "--name-only", "--format=", branch).stdout
+    assert re.search(rf"data/feedback/labelled-\S+-{REQUESTS}\.csv\.dvc", files), files
     report(f"act: retrain.yml on workflow_dispatch pushed {branch} in {retrain.seconds:.0f} s")
     return (monitor.artifacts / "drift-report" / "reports" / "drift.json").read_text()
 
@@ -230,6 +237,9 @@ def _gitlab_monitor(checkout: Path, workdir: Path, server: S3Server) -> str:
     decision = (artifacts / ".gitlab-ci-reports" / "dotenv" / "trigger.env").read_text()
     assert "retrain=true" in decision, decision
     pipeline.stopped_at_server_push("retrain")
+    # It kept the labelled drifted rows with DVC and committed the model they taught.
+    kept = f"{REQUESTS} new labelled rows kept in data/feedback/"
+    assert kept in pipeline.log, pipeline.log[-6000:]
     assert re.search(r"\[retrain/\S+ [0-9a-f]+\] Retrain: drift in ", pipeline.log), (
         f"the retrain job committed no model:\n{pipeline.log[-6000:]}"
     )

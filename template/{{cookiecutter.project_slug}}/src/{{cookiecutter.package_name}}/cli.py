@@ -22,6 +22,9 @@ from {{ cookiecutter.package_name }} import score as scoring
 from {{ cookiecutter.package_name }} import train as training
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.data import DataError, load_raw
+{%- if cookiecutter is at_level(4) %}
+from {{ cookiecutter.package_name }}.prediction_log import MAX_FOLDER_BYTES
+{%- endif %}
 
 app = typer.Typer(
     help={{ cookiecutter.package_name }}.__doc__,
@@ -104,6 +107,14 @@ def serve(
             envvar="PREDICTION_LOG_DIR", help="Folder the service logs every prediction to."
         ),
     ] = Path("logs/predictions"),
+    prediction_log_mb: Annotated[
+        int,
+        typer.Option(
+            envvar="PREDICTION_LOG_MB",
+            min=1,
+            help="Megabytes the folder keeps: the latest predictions, the oldest deleted.",
+        ),
+    ] = MAX_FOLDER_BYTES // 2**20,
     prediction_log_url: Annotated[
         str | None,
         typer.Option(
@@ -137,7 +148,11 @@ def serve(
 
     try:
 {%- if cookiecutter is at_level(4) %}
-        sink = _s3_sink(prediction_log_url) if prediction_log_url else folder_sink(prediction_log)
+        sink = (
+            _s3_sink(prediction_log_url)
+            if prediction_log_url
+            else folder_sink(prediction_log, prediction_log_mb * 2**20)
+        )
         service = create_app(
             model,
             challenger,

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
-{%- if cookiecutter is at_level(3) %}
-import skops.io
-{%- endif %}
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-
+{% if cookiecutter is at_level(3) %}
+from {{ cookiecutter.package_name }} import (
+    reproducible,
+)
+{%- endif %}
 from {{ cookiecutter.package_name }}.config import Settings, Task
 from {{ cookiecutter.package_name }}.data import split_features_target
 from {{ cookiecutter.package_name }}.features import (
@@ -42,9 +43,9 @@ class ModelBundle:
     target: str
     task: Task
     metrics: dict[str, float]
-    # Provenance: which data the model learned from, and when.
+    # Which data the model learned from. No training time: the same data, code and seed
+    # give the same bytes, so a model's file hash is its identity (score.model_version).
     data_sha256: str
-    trained_at: str
 {%- if cookiecutter is at_level(3) %}
     # The pipeline converted for onnxruntime, which the service answers with (runtime.py);
     # None when the copy did not answer the held-out rows as the pipeline does, and why.
@@ -106,7 +107,6 @@ def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
         task=settings.task,
         metrics=evaluate(pipeline, x_test, y_test, settings.task),
         data_sha256=fingerprint(frame),
-        trained_at=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
     )
 {%- if cookiecutter is at_level(3) %}
     # The service's fast copy, checked on the rows the metrics come from (runtime.py).
@@ -120,7 +120,7 @@ def save(bundle: ModelBundle, path: Path) -> Path:
     held-out metrics as JSON for people and diffs."""
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(bundle, path)
-    skops.io.dump(bundle, path.with_suffix(".skops"))
+    path.with_suffix(".skops").write_bytes(reproducible.dumps(bundle))
 {%- else %}
     """Write the model and, beside it, its held-out metrics as JSON for people and diffs."""
     path.parent.mkdir(parents=True, exist_ok=True)
