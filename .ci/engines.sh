@@ -15,11 +15,17 @@
 # Without root and without the packages, engines_up says why and returns 1: the tests that
 # need an engine then skip, naming the reason, unless CI=true, where they fail.
 
-ENGINES_PACKAGES=(docker.io mmdebstrap rsync docker-registry apache2-utils)
+ENGINES_PACKAGES=(docker.io mmdebstrap rsync docker-registry apache2-utils iproute2)
 # What the base images need: the shared libraries a CPython links (python3 brings them),
 # CA certificates, and groupadd for the images' unprivileged user.
 ENGINES_ROOTFS_INCLUDE=python3,ca-certificates,passwd
 ENGINES_CACHE=${MLOPS_LADDER_ENGINES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-ladder-engines}
+# The daemon's containers sit on a bridge of its own, not docker0. A daemon that dies with
+# its shell leaves its containers' network namespaces on its bridge; the next daemon hands
+# their addresses (and MAC addresses, made from them) out again, and the host's packets to
+# a published port go to the dead container: "connection reset", "empty reply".
+ENGINES_BRIDGE=mlops-ladder0
+ENGINES_BRIDGE_ADDRESS=172.29.0.1/16
 
 _engines_log() { echo "engines: $*" >&2; }
 
@@ -31,6 +37,7 @@ _engines_install() {
   command -v rsync >/dev/null 2>&1 || missing+=(rsync)  # gitlab-ci-local copies with it
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)  # release pushes
   command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # the daemon's bridge
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     _engines_log "needs ${ENGINES_PACKAGES[*]} from Debian's packages (root and apt-get)"
@@ -54,14 +61,31 @@ _engines_rootfs() {
   export MLOPS_LADDER_ROOTFS=$tar
 }
 
+_engines_bridge_down() {
+  # Deleting a veth deletes its pair: what a dead daemon left goes with the bridge.
+  local port
+  for port in $(ip -o link show master "$ENGINES_BRIDGE" 2>/dev/null | awk -F': ' '{ print $2 }'); do
+    ip link delete "${port%@*}" 2>/dev/null
+  done
+  ip link delete "$ENGINES_BRIDGE" 2>/dev/null || true
+}
+
+_engines_bridge_up() {
+  _engines_bridge_down
+  ip link add "$ENGINES_BRIDGE" type bridge \
+    && ip addr add "$ENGINES_BRIDGE_ADDRESS" dev "$ENGINES_BRIDGE" \
+    && ip link set "$ENGINES_BRIDGE" up
+}
+
 engines_up() {
   if [ -n "${MLOPS_LADDER_DOCKER:-}" ] && "$MLOPS_LADDER_DOCKER" info >/dev/null 2>&1; then
     return 0  # a caller's daemon (./dev inside .ci/run, say): use it
   fi
   _engines_install || return 1
+  _engines_bridge_up || { _engines_log "could not make the bridge $ENGINES_BRIDGE"; return 1; }
   ENGINES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlops-ladder-engines.XXXXXX")
   # A short socket path: unix sockets have a 108-byte limit.
-  dockerd --data-root "$ENGINES_DIR/data" --exec-root "$ENGINES_DIR/exec" \
+  dockerd --bridge "$ENGINES_BRIDGE" --data-root "$ENGINES_DIR/data" --exec-root "$ENGINES_DIR/exec" \
     --pidfile "$ENGINES_DIR/dockerd.pid" -H "unix://$ENGINES_DIR/docker.sock" \
     >"$ENGINES_DIR/dockerd.log" 2>&1 &
   ENGINES_DOCKERD_PID=$!
@@ -85,9 +109,12 @@ engines_up() {
 
 engines_down() {
   if [ -n "${ENGINES_DOCKERD_PID:-}" ]; then
-    # Containers the tests left behind go with the daemon.
+    # Containers the tests left behind, removed by the daemon (which frees their network
+    # namespaces) before it stops.
+    "$MLOPS_LADDER_DOCKER" ps --all --quiet 2>/dev/null | xargs -r "$MLOPS_LADDER_DOCKER" rm --force >/dev/null 2>&1
     kill "$ENGINES_DOCKERD_PID" 2>/dev/null && wait "$ENGINES_DOCKERD_PID" 2>/dev/null
     ENGINES_DOCKERD_PID=
+    _engines_bridge_down
   fi
   if [ -n "${ENGINES_DIR:-}" ]; then
     # A daemon that died uncleanly leaves mounts (overlays, its network namespace) behind.

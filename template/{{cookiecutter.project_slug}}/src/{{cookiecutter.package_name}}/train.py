@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 {% if cookiecutter is at_level(3) %}
 from {{ cookiecutter.package_name }} import (
     reproducible,
@@ -82,6 +83,17 @@ def evaluate(
     }
 
 
+def fit(pipeline: Pipeline, features: pd.DataFrame, target: pd.Series) -> Pipeline:
+    """Fit on one thread of BLAS and OpenMP.
+
+    Both add up partial sums in an order set by how many threads they run, so on a machine
+    with another core count (a CI runner, a container with its own CPU quota) the same data,
+    code and seed would give a model with other bytes, and so another version.
+    """
+    with threadpool_limits(limits=1):
+        return pipeline.fit(features, target)
+
+
 def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
     features, target = split_features_target(frame, settings)
     stratify = target if settings.task == "classification" else None
@@ -98,7 +110,7 @@ def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
             ("model", build_estimator(settings.task, settings.seed)),
         ]
     )
-    pipeline.fit(x_train, y_train)
+    fit(pipeline, x_train, y_train)
     {% if cookiecutter is at_level(3) %}bundle = {% else %}return {% endif %}ModelBundle(
         pipeline=pipeline,
         features=features.columns.tolist(),
