@@ -46,6 +46,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         ".pre-commit-config.yaml",
         "Dockerfile",
         "src/{package}/body_limit.py",
+        "src/{package}/feature_schema.py",
         "src/{package}/serve.py",
         "tests/test_serve.py",
     ),

@@ -126,6 +126,15 @@ def serve(
         Path,
         typer.Option(envvar="DRIFT_REPORT", help="The monitor's report, shown on /metrics."),
     ] = Path("reports/drift.json"),
+    refuse_out_of_schema: Annotated[
+        bool,
+        typer.Option(
+            "--refuse-out-of-schema/--flag-out-of-schema",
+            envvar="REFUSE_OUT_OF_SCHEMA",
+            help="Refuse (422) rows with a category or number training never saw, instead "
+            "of answering them and counting them on /metrics.",
+        ),
+    ] = False,
 {%- endif %}
 {%- else %}
     model: ModelOption = DEFAULTS.model_path,
@@ -159,6 +168,7 @@ def serve(
             challenger_fraction,
             PredictionLog(sink),
             drift_report,
+            refuse_out_of_schema,
         )
 {%- elif cookiecutter is at_level(3) %}
         service = create_app(model, challenger, challenger_fraction)

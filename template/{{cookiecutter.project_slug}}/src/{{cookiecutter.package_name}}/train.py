@@ -22,6 +22,11 @@ from {{ cookiecutter.package_name }} import (
 {%- endif %}
 from {{ cookiecutter.package_name }}.config import Settings, Task
 from {{ cookiecutter.package_name }}.data import split_features_target
+{%- if cookiecutter is at_level(1) %}
+from {{ cookiecutter.package_name }}.feature_schema import (
+    FeatureSchema,
+)
+{%- endif %}
 from {{ cookiecutter.package_name }}.features import (
     build_preprocessor,
     split_column_types,
@@ -47,6 +52,11 @@ class ModelBundle:
     # Which data the model learned from. No training time: the same data, code and seed
     # give the same bytes, so a model's file hash is its identity (score.model_version).
     data_sha256: str
+{%- if cookiecutter is at_level(1) %}
+    # The categories and ranges training saw, which the service checks requests against
+    # (feature_schema.py); None in a model file written before models recorded them.
+    schema: FeatureSchema | None = None
+{%- endif %}
 {%- if cookiecutter is at_level(3) %}
     # The pipeline converted for onnxruntime, which the service answers with (runtime.py);
     # None when the copy did not answer the held-out rows as the pipeline does, and why.
@@ -111,14 +121,18 @@ def train(frame: pd.DataFrame, settings: Settings) -> ModelBundle:
         ]
     )
     fit(pipeline, x_train, y_train)
+    numeric = split_column_types(features)[0]
     {% if cookiecutter is at_level(3) %}bundle = {% else %}return {% endif %}ModelBundle(
         pipeline=pipeline,
         features=features.columns.tolist(),
-        numeric_features=split_column_types(features)[0],
+        numeric_features=numeric,
         target=settings.target,
         task=settings.task,
         metrics=evaluate(pipeline, x_test, y_test, settings.task),
         data_sha256=fingerprint(frame),
+{%- if cookiecutter is at_level(1) %}
+        schema=FeatureSchema.learn(x_train, numeric),
+{%- endif %}
     )
 {%- if cookiecutter is at_level(3) %}
     # The service's fast copy, checked on the rows the metrics come from (runtime.py).
