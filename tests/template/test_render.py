@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,18 @@ def test_tree_is_exactly_the_level_files(renders) -> None:
         "unexpected (a higher level's file or an unlisted one): "
         f"{sorted(map(str, actual - expected))}"
     )
+
+
+def test_python_passes_ruff(renders) -> None:
+    """CI's lint job on every combination, in the fast tier: a long project name must not
+    push a generated line past the limit (the slow tests run each level's suite once)."""
+    _, copied, _ = renders
+    ruff = str(Path(sys.executable).parent / "ruff")
+    for command in (["check", "."], ["format", "--check", "."]):
+        checked = subprocess.run(
+            [ruff, *command, "--no-cache"], cwd=copied, capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_no_leftover_jinja(renders) -> None:
