@@ -71,10 +71,17 @@ _engines_bridge_down() {
 }
 
 _engines_bridge_up() {
+  local running
+  if running=$(pgrep -f "dockerd --bridge $ENGINES_BRIDGE "); then
+    # Its containers are on the bridge: taking it down would cut them off.
+    _engines_log "another test daemon runs on $ENGINES_BRIDGE (pid $running): stop it first"
+    return 1
+  fi
   _engines_bridge_down
   ip link add "$ENGINES_BRIDGE" type bridge \
     && ip addr add "$ENGINES_BRIDGE_ADDRESS" dev "$ENGINES_BRIDGE" \
-    && ip link set "$ENGINES_BRIDGE" up
+    && ip link set "$ENGINES_BRIDGE" up \
+    || { _engines_log "could not make the bridge $ENGINES_BRIDGE"; return 1; }
 }
 
 engines_up() {
@@ -82,7 +89,7 @@ engines_up() {
     return 0  # a caller's daemon (./dev inside .ci/run, say): use it
   fi
   _engines_install || return 1
-  _engines_bridge_up || { _engines_log "could not make the bridge $ENGINES_BRIDGE"; return 1; }
+  _engines_bridge_up || return 1
   ENGINES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlops-ladder-engines.XXXXXX")
   # A short socket path: unix sockets have a 108-byte limit.
   dockerd --bridge "$ENGINES_BRIDGE" --data-root "$ENGINES_DIR/data" --exec-root "$ENGINES_DIR/exec" \
