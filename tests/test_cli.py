@@ -76,6 +76,8 @@ def test_a_project_inside_the_template_checkout_is_refused(command: str) -> None
     assert not inside.exists()
 
 
+# Slow: it installs a level-4 project and runs its whole loop (minutes, not seconds).
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     """The README's demo command: render, install, test, train, score, serve one /predict;
     at level 4 the loop too: drifted traffic logged, the drift found, retraining run."""
