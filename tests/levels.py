@@ -137,7 +137,7 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
         "azure": ("azure-pipelines.yml", "azure-pipelines-template-update.yml"),
     },
     2: {"github": (".github/workflows/train.yml",)},
-    3: {"github": (".github/workflows/deploy.yml",)},
+    3: {"github": (".github/workflows/deploy.yml", ".github/workflows/rollback.yml")},
     4: {
         "github": (".github/workflows/monitor.yml", ".github/workflows/retrain.yml"),
         "azure": ("azure-pipelines-monitor.yml",),

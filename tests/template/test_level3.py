@@ -146,6 +146,7 @@ def _test_as_deployed(project: Path) -> None:
 REMOTE = "s3://dvc-remote/penguin-model"
 IMAGE_PATH = "data-science-team/penguin-model"
 ARTIFACT = "penguin-model"
+PROD = (ARTIFACT, "prod")
 
 
 def _champion_and_change(project: Path, server: S3Server) -> str:
@@ -172,6 +173,19 @@ def _prod_tags(origin: Path, commit: str) -> list[str]:
     return [tag for tag in tags if re.fullmatch(rf"{ARTIFACT}#prod#\d+", tag)]
 
 
+def _act_credentials(server: S3Server, images: Registry) -> dict[str, dict[str, str]]:
+    """The secrets and variables deploy.yml and rollback.yml document, for act."""
+    return {
+        "secrets": {
+            "REGISTRY_USER": images.user,
+            "REGISTRY_PASSWORD": images.password,
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        },
+        "variables": {"AWS_ENDPOINT_URL": server.endpoint},
+    }
+
+
 def _github_delivery(
     checkout: Path, workdir: Path, server: S3Server, images: Registry
 ) -> tuple[str, str]:
@@ -184,13 +198,7 @@ def _github_delivery(
         "push",
         workdir,
         payload={"ref": "refs/heads/main"},
-        secrets={
-            "REGISTRY_USER": images.user,
-            "REGISTRY_PASSWORD": images.password,
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-        },
-        variables={"AWS_ENDPOINT_URL": server.endpoint},
+        **_act_credentials(server, images),
     )
     deploy.succeeded(
         "Deploy/Gate and build the image",
@@ -201,6 +209,35 @@ def _github_delivery(
     jobs = ", ".join(sorted(deploy.jobs))
     report(f"act: deploy.yml on push: {jobs} passed in {deploy.seconds:.0f} s")
     return (deploy.artifacts / "model-card" / "reports" / "gate.json").read_text(), deploy.log
+
+
+def _github_rollback(project: Path, workdir: Path, server: S3Server, images: Registry) -> None:
+    """rollback.yml dispatched after the release: production's stage goes back from the
+    release's version (v1.0.1) to v1.0.0, the first model read from S3 and its image pulled
+    from the registry, and the tag that records why is pushed to the origin."""
+    checkout = shallow_checkout(project, workdir, depth=None)  # the origin, release tags too
+    first = run(checkout, "git", "rev-list", "-n", "1", f"{ARTIFACT}@v1.0.0").stdout.strip()
+    before = _prod_tags(workdir / "origin.git", first)
+    rollback = run_workflow(
+        checkout,
+        "rollback.yml",
+        "workflow_dispatch",
+        workdir,
+        payload={"ref": "refs/heads/main", "inputs": {"reason": "accuracy fell", "version": ""}},
+        **_act_credentials(server, images),
+    )
+    rollback.succeeded("Rollback/Roll production back")
+    report(f"act: rollback.yml on workflow_dispatch passed in {rollback.seconds:.0f} s")
+    made = set(_prod_tags(workdir / "origin.git", first)) - set(before)
+    assert len(made) == 1, f"no new prod tag on the first model's commit:\n{rollback.log[-6000:]}"
+    message = run(workdir / "origin.git", "git", "tag", "--list", *made, "--format=%(contents)")
+    assert message.stdout.startswith("Rollback from v1.0.1: accuracy fell by "), message.stdout
+    # The next release's gate reads the first model as production's, in a fresh clone.
+    clone = shallow_checkout(project, workdir, depth=None)
+    (package,) = (path.name for path in (project / "src").iterdir() if path.is_dir())
+    gate = f"from {package}.pipeline.gate import find_champion as f; print(f(*{PROD!r})[1])"
+    champion = run(clone, str(project / ".venv" / "bin" / "python"), "-c", gate).stdout
+    assert champion.strip() == "v1.0.0", champion
 
 
 def _gitlab_delivery(
@@ -237,6 +274,45 @@ def _gitlab_delivery(
     report("gitlab-ci-local: registry ran to its push (no GitLab server here)")
     gate = checkout / ".gitlab-ci-local" / "artifacts" / "gate" / "reports" / "gate.json"
     return gate.read_text(), pipeline.log
+
+
+def _gitlab_rollback(project: Path, checkout: Path, workdir: Path, server: S3Server) -> None:
+    """A rollback pipeline (ROLLBACK_REASON) after the release: its jobs read the first
+    model from S3, name its image, run production's job and create the registry's tag
+    recording why, up to the push to the GitLab server, which is not here. The registry
+    job's push of the release's prod tag is done by hand first, for the same reason."""
+    run(
+        checkout,
+        uv(),
+        "run",
+        "--no-sync",
+        "--project",
+        str(project),
+        "gto",
+        "assign",
+        ARTIFACT,
+        "HEAD",
+        "--stage",
+        "prod",
+    )
+    run(checkout, "git", "push", "--quiet", "origin", "--tags")
+    jobs = ["rollback", "rollback-production", "rollback-registry"]
+    variables = {"ROLLBACK_REASON": "accuracy fell", **server.credentials()}
+    pipeline = run_pipeline(
+        checkout,
+        jobs,
+        workdir,
+        variables={**variables, "RELEASE_TOKEN": "no-server-here", **NO_GITLAB_SERVER},
+        check=False,
+    )
+    pipeline.passed("rollback", "rollback-production")
+    pipeline.stopped_at_server_push("rollback-registry")
+    made = re.findall(
+        rf"Created git tag '({ARTIFACT}#prod#\d+)' that assigns stage to version 'v1.0.0'",
+        pipeline.log,
+    )
+    assert made, f"the rollback assigned no prod stage to v1.0.0:\n{pipeline.log[-6000:]}"
+    report(f"gitlab-ci-local: {', '.join(jobs)} (up to its push) in {pipeline.seconds:.0f} s")
 
 
 @pytest.mark.parametrize("provider", ["github", "gitlab"])
@@ -277,6 +353,9 @@ def test_delivery_on_real_runners(provider: str, tmp_path: Path, template_url: s
         assert "Stage 'train' didn't change, skipping" in log, log[-6000:]
         assert gate["candidate"]["version"] == champion, gate
         assert images.tags(IMAGE_PATH) == [f"model-{champion}"]
-    if provider == "github":
-        # The registry now has this commit in prod, in the origin every clone reads.
-        assert _prod_tags(tmp_path / provider / "origin.git", head), "no prod tag was pushed"
+        if provider == "github":
+            # The registry now has this commit in prod, in the origin every clone reads.
+            assert _prod_tags(tmp_path / provider / "origin.git", head), "no prod tag pushed"
+            _github_rollback(project, tmp_path / provider, server, images)
+        else:
+            _gitlab_rollback(project, checkout, tmp_path / provider, server)
