@@ -276,7 +276,9 @@ def _gitlab_delivery(
     return gate.read_text(), pipeline.log
 
 
-def _gitlab_rollback(project: Path, checkout: Path, workdir: Path, server: S3Server) -> None:
+def _gitlab_rollback(
+    project: Path, checkout: Path, workdir: Path, server: S3Server, champion: str
+) -> None:
     """A rollback pipeline (ROLLBACK_REASON) after the release: its jobs read the first
     model from S3, name its image, run production's job and create the registry's tag
     recording why, up to the push to the GitLab server, which is not here. The registry
@@ -307,11 +309,10 @@ def _gitlab_rollback(project: Path, checkout: Path, workdir: Path, server: S3Ser
     )
     pipeline.passed("rollback", "rollback-production")
     pipeline.stopped_at_server_push("rollback-registry")
-    made = re.findall(
-        rf"Created git tag '({ARTIFACT}#prod#\d+)' that assigns stage to version 'v1.0.0'",
-        pipeline.log,
-    )
-    assert made, f"the rollback assigned no prod stage to v1.0.0:\n{pipeline.log[-6000:]}"
+    # rollback-registry chose again what rollback chose, and checked it against its TAG.
+    done = "prod (was v1.0.1) is v1.0.0 again. Push the registry's tags"
+    assert done in pipeline.log, f"the rollback assigned no prod stage:\n{pipeline.log[-6000:]}"
+    assert f"its image model-{champion}." in pipeline.log, pipeline.log[-6000:]
     report(f"gitlab-ci-local: {', '.join(jobs)} (up to its push) in {pipeline.seconds:.0f} s")
 
 
@@ -358,4 +359,4 @@ def test_delivery_on_real_runners(provider: str, tmp_path: Path, template_url: s
             assert _prod_tags(tmp_path / provider / "origin.git", head), "no prod tag pushed"
             _github_rollback(project, tmp_path / provider, server, images)
         else:
-            _gitlab_rollback(project, checkout, tmp_path / provider, server)
+            _gitlab_rollback(project, checkout, tmp_path / provider, server, champion)
