@@ -144,6 +144,12 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# CI files a level replaces: from level 3 the delivery workflow (deploy.yml) is the release,
+# shipping the gated model rather than one release.yml trained again.
+CI_FILES_REMOVED: dict[int, dict[str, tuple[str, ...]]] = {
+    3: {"github": (".github/workflows/release.yml",)},
+}
+
 
 # Files of compute=azureml (from level 2): the Azure ML specs and, on GitHub, the workflow
 # that submits them (GitLab and Azure grow a job in their one file).
@@ -182,6 +188,9 @@ def expected_files(
     for at, providers in CI_FILES.items():
         if at <= level:
             names.extend(providers.get(ci_provider, ()))
+    for at, providers in CI_FILES_REMOVED.items():
+        if at <= level:
+            names = [name for name in names if name not in providers.get(ci_provider, ())]
     if dataset == "sample":
         names.extend(name for at, more in SAMPLE_FILES.items() if at <= level for name in more)
     if compute == "azureml" and level >= AZUREML_LEVEL:

@@ -281,10 +281,16 @@ def _pull_request_on_a_real_runner(project: Path, data: dict, workdir: Path) -> 
         "CI_PIPELINE_SOURCE": "merge_request_event",
         "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
     }
-    pipeline = run_pipeline(checkout, ["reproduce"], workdir, variables=event)
-    pipeline.passed("reproduce")
+    pipeline = run_pipeline(checkout, ["reproduce", "model"], workdir, variables=event)
+    pipeline.passed("reproduce", "model")
     assert f"{data['tracking']}/metrics.json" in pipeline.log, pipeline.log[-4000:]
-    report(f"gitlab-ci-local: reproduce (merge request) passed in {pipeline.seconds:.0f} s")
+    # One path to a model: the image's comes from the pipeline's train stage, which writes
+    # the provenance DVC tracks beside it (the level-1 command wrote no such file).
+    models = checkout / ".gitlab-ci-local" / "artifacts" / "model" / "models"
+    handed = sorted(path.name for path in models.glob("*"))
+    assert {"model.joblib", "provenance.json"} <= set(handed), handed
+    seconds = pipeline.seconds
+    report(f"gitlab-ci-local: reproduce and model (merge request) passed in {seconds:.0f} s")
 
 
 def test_climb_from_level_1_keeps_the_users_edits(tmp_path: Path) -> None:

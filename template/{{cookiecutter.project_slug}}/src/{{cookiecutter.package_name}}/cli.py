@@ -1,4 +1,7 @@
-{%- if cookiecutter is at_level(1) -%}
+{%- if cookiecutter is at_level(2) -%}
+"""The project's command line: ``score`` files with the pipeline's model or ``serve`` it over
+HTTP. Training is the DVC pipeline's (``make train``)."""
+{%- elif cookiecutter is at_level(1) -%}
 """The project's command line: ``train`` a model, ``score`` files or ``serve`` it over HTTP."""
 {%- else -%}
 """The project's command line: ``train`` a model, then ``score`` files with it."""
@@ -11,7 +14,9 @@ import copy
 {%- if cookiecutter is at_level(4) %}
 import logging
 {%- endif %}
+{%- if not cookiecutter is at_level(2) %}
 from dataclasses import replace
+{%- endif %}
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +24,15 @@ import typer
 
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }} import score as scoring
+{%- if not cookiecutter is at_level(2) %}
 from {{ cookiecutter.package_name }} import train as training
+{%- endif %}
 from {{ cookiecutter.package_name }}.config import Settings
+{%- if cookiecutter is at_level(2) %}
+from {{ cookiecutter.package_name }}.data import DataError
+{%- else %}
 from {{ cookiecutter.package_name }}.data import DataError, load_raw
+{%- endif %}
 {%- if cookiecutter is at_level(4) %}
 from {{ cookiecutter.package_name }}.prediction_log import MAX_FOLDER_BYTES
 {%- endif %}
@@ -39,6 +50,7 @@ ModelOption = Annotated[Path, typer.Option("--model", help="Model file.")]
 def _fail(error: Exception) -> typer.Exit:
     typer.secho(f"Error: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2)
+{%- if not cookiecutter is at_level(2) %}
 
 
 @app.command()
@@ -65,6 +77,7 @@ def train(
     for name, value in bundle.metrics.items():
         typer.echo(f"{name}: {value:.4f}")
     typer.echo(f"Model written to {settings.model_path}, metrics to {metrics_path}")
+{%- endif %}
 
 
 @app.command()

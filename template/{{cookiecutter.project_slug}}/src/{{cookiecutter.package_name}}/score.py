@@ -15,8 +15,12 @@ from {{ cookiecutter.package_name }}.data import (
     require_columns,
 )
 from {{ cookiecutter.package_name }}.train import ModelBundle
-
+{% if cookiecutter is at_level(2) %}
+# Training is the pipeline's train stage (dvc.yaml): one path to a model.
+TRAIN_COMMAND = "make train"
+{%- else %}
 TRAIN_COMMAND = "{{ cookiecutter.project_slug }} train"
+{%- endif %}
 
 
 def load_model(path: Path) -> ModelBundle:
