@@ -231,7 +231,7 @@ def _github_rollback(project: Path, workdir: Path, server: S3Server, images: Reg
     made = set(_prod_tags(workdir / "origin.git", first)) - set(before)
     assert len(made) == 1, f"no new prod tag on the first model's commit:\n{rollback.log[-6000:]}"
     message = run(workdir / "origin.git", "git", "tag", "--list", *made, "--format=%(contents)")
-    assert message.stdout.startswith("Rollback from v1.0.1: accuracy fell by "), message.stdout
+    assert message.stdout.startswith("Rollback from v1.0.1: accuracy fell (by "), message.stdout
     # The next release's gate reads the first model as production's, in a fresh clone.
     clone = shallow_checkout(project, workdir, depth=None)
     (package,) = (path.name for path in (project / "src").iterdir() if path.is_dir())
