@@ -365,6 +365,13 @@ def ci(answers: Mapping[str, Any], provider: str) -> bool:
     return at_level(answers, 1) and str(answers.get("ci_provider")) == provider
 
 
+def ci_reads_s3(answers: Mapping[str, Any]) -> bool:
+    """Whether CI's checks pull from a DVC remote on S3, and so need its credentials: a CSV
+    dataset's raw table from level 2, the labelled rows retraining kept from level 4."""
+    reads = str(answers.get("dataset")) == "csv" or at_level(answers, 4)
+    return at_level(answers, 2) and reads and dvc_extra(answers.get("dvc_remote", "")) == "s3"
+
+
 def git_url(source: str) -> str:
     """A template source as Copier records it (``gh:org/repo``, ``git+https://...``,
     ``git@host:path``, a folder) spelled as git and uv read it."""

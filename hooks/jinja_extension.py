@@ -104,6 +104,7 @@ class MlopsLadderExtension(Extension):
         environment.filters["endpoint_name"] = answers.endpoint_name
         environment.tests["at_level"] = answers.at_level
         environment.tests["ci"] = answers.ci
+        environment.tests["ci_reads_s3"] = answers.ci_reads_s3
         environment.globals["current_year"] = dt.date.today().year
         environment.globals["ladder_requirement"] = _ladder_requirement
         # Absolute, so generation hooks find the shared code from inside the new project.

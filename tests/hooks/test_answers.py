@@ -178,6 +178,23 @@ def test_dvc_remotes(remote: str, url: str, extra: str) -> None:
     assert answers.dvc_extra(remote) == extra
 
 
+@pytest.mark.parametrize(
+    ("level", "dataset", "remote", "reads"),
+    [
+        (2, "csv", "s3://bucket/model", True),  # the raw table
+        (3, "sample", "s3://bucket/model", False),  # the package's data: nothing to pull
+        (4, "sample", "s3://bucket/model", True),  # the labelled rows retraining kept
+        (4, "csv", "gs://bucket/model", False),  # not S3: other credentials
+        (1, "csv", "s3://bucket/model", False),  # no DVC yet
+    ],
+)
+def test_ci_reads_s3_when_its_checks_pull_from_the_remote(
+    level: int, dataset: str, remote: str, reads: bool
+) -> None:
+    chosen = {"maturity_level": level, "dataset": dataset, "dvc_remote": remote}
+    assert answers.ci_reads_s3(chosen) is reads
+
+
 @pytest.mark.parametrize("remote", ["", "ftp://host/path", "http://example.com/x"])
 def test_bad_dvc_remotes_are_refused(remote: str) -> None:
     assert "dvc_remote" in (answers.check_dvc_remote(remote) or "")
