@@ -101,6 +101,20 @@ def run(project: Path, *command: str, timeout: float = 900) -> subprocess.Comple
     return result
 
 
+def pipeline(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python -m <package>.pipeline <arguments>`` in the project, whatever its exit."""
+    (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    return subprocess.run(
+        [uv(), "run", "--no-sync", "python", "-m", f"{package}.pipeline", *arguments],
+        cwd=project,
+        env=uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
 def release_tag(project: Path) -> str:
     """The tag a release of the render's current version is pushed with."""
     return "v" + run(project, uv(), "version", "--short").stdout.strip()

@@ -18,21 +18,28 @@ doing what the real one does. What act cannot do, and what happens instead:
 
 GitLab: the jobs run in the shell with what the config's image provides (uv of the version
 its tag names, the Python the project pins, git); ``services:`` (docker:dind) are emptied
-by a wrapper file that includes the real config, since the daemon is this machine's.
+by a wrapper file that includes the real config, since the daemon is this machine's. What
+the jobs reach of a GitLab server is ``gitlab_server``: their pushes land in the origin,
+their API calls are recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 from filelock import FileLock
 from generated import run, uv, uv_env
@@ -300,16 +307,68 @@ class GitlabRun:
                 f"GitLab job {name} did not pass ({self.jobs}):\n{self.log[-8000:]}"
             )
 
-    def stopped_at_server_push(self, name: str) -> None:
-        """The job failed, and reached its push to the GitLab server (NO_GITLAB_SERVER)."""
-        assert self.jobs.get(name) == "FAIL", f"{name}: {self.jobs}\n{self.log[-4000:]}"
-        host = NO_GITLAB_SERVER["CI_SERVER_HOST"]
-        assert host in self.log, f"{name} failed before its push:\n{self.log[-6000:]}"
+
+@dataclass
+class GitlabServer:
+    """What the jobs reach of a GitLab server, for a chain of pipelines: their pushes to
+    the project's URL land in the bare origin every checkout clones (git's url.insteadOf,
+    in the job's environment, rewrites that URL alone), and their REST API calls are
+    recorded and answered 201, as the gh stand-in does for GitHub's."""
+
+    variables: dict[str, str]
+    calls: list[dict[str, Any]]
 
 
-# A job that pushes to the GitLab server (a project token in the URL) meets no server here:
-# it runs up to that push, and stopped_at_server_push says it got there.
-NO_GITLAB_SERVER = {"CI_SERVER_HOST": "gitlab.invalid"}
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    calls: list[dict[str, Any]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+        self.calls.append(
+            {
+                "path": self.path,
+                "token": self.headers.get("private-token"),
+                "form": {key: values[-1] for key, values in parse_qs(body).items()},
+            }
+        )
+        answer = json.dumps({"iid": len(self.calls)}).encode()
+        self.send_response(201)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def gitlab_server(origin: Path, token: str = "project-token") -> Iterator[GitlabServer]:
+    """The stand-in for the GitLab server of the project in ``origin``; its variables are
+    the ones a job reads (the tokens the jobs push with are ``token``)."""
+    project = "data-science-team/penguin-model"
+    recorder = type("Recorder", (_Recorder,), {"calls": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield GitlabServer(
+            {
+                "CI_SERVER_HOST": "gitlab.invalid",
+                "CI_PROJECT_PATH": project,
+                "CI_PROJECT_ID": "1",
+                "CI_API_V4_URL": f"http://127.0.0.1:{server.server_port}/api/v4",
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": f"url.file://{origin}.insteadOf",
+                "GIT_CONFIG_VALUE_0": f"https://oauth2:{token}@gitlab.invalid/{project}.git",
+                "RELEASE_TOKEN": token,
+                "RETRAIN_TOKEN": token,
+            },
+            recorder.calls,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def run_pipeline(

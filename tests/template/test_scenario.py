@@ -1,0 +1,473 @@
+"""A team's first weeks with a level-4 render, on real runners (GitHub's workflows on act,
+GitLab's pipelines on gitlab-ci-local), against a real S3 server (the DVC remote and the
+prediction log), a real registry and the Docker daemon. Each step asserts its outcome:
+
+1. The first model is reproduced, pushed to the DVC remote and to main.
+2. The delivery releases it: the gate (no champion yet), the image pushed, staging
+   tested, production approved, the registry's `prod` tag pushed to the origin.
+3. Production: the released image, pulled from the registry and run as its own command,
+   answers a week of drifted traffic and ships its log to S3; the labels arrive beside it.
+4. The scheduled monitor judges production's model on that log, finds the drift and the
+   decay, and starts the retraining.
+5. Retraining keeps the labelled rows with DVC, retrains on them, pushes its branch and
+   asks for the pull (merge) request.
+6. CI runs on that request, with the rows it proposes; it is merged.
+7. The delivery releases the merge: the gate judges the retrained model against the real
+   champion (the first release), reading both from S3; the new version takes `prod`.
+8. A rollback puts the first version back, with the reason; the next gate's champion is
+   that version.
+
+What the runners cannot reach is played as tests/real_ci.py says: GitHub's API calls and
+GitLab's are recorded by stand-ins, GitLab's pushes land in the origin, environment
+approvals are not played (GitLab's manual production job is started), and the test merges
+with git."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from engines import (
+    Registry,
+    S3Server,
+    docker,
+    ensure_base_images,
+    registry,
+    report,
+    running,
+    s3_objects,
+    s3_server,
+    wait_healthy,
+)
+from generated import check_ci_config, pipeline, python_available, run, uv, uv_env
+from matrix import CI_PROVIDERS, answers
+from real_ci import (
+    ActRun,
+    GitlabServer,
+    fetch_depth,
+    gh_calls,
+    gitlab_server,
+    run_pipeline,
+    run_workflow,
+    shallow_checkout,
+)
+
+from mlops_ladder.render import copier_copy
+
+pytestmark = pytest.mark.slow
+
+LEVEL = 4
+REMOTE = "s3://dvc-remote/penguin-model"
+IMAGE_PATH = "data-science-team/penguin-model"
+ARTIFACT = "penguin-model"
+LOG_URL = "s3://predictions/penguin-model/"
+LABELS_URL = "s3://predictions/labels/drifted.csv"
+REQUESTS = 500
+REASON = "accuracy fell"  # the rollback's
+# The port the image's command serves on (its CMD and HEALTHCHECK).
+IMAGE_PORT = 8000
+
+
+def _shifted(data: dict) -> set[str]:
+    """What the simulator moves (as test_level4 says)."""
+    return {"bill_length_mm", "species" if data["task"] == "regression" else "island"}
+
+
+def _settings(server: S3Server, images: Registry) -> dict[str, dict[str, str]]:
+    """The secrets and variables the workflows document, as a team sets them."""
+    return {
+        "secrets": {
+            "REGISTRY_USER": images.user,
+            "REGISTRY_PASSWORD": images.password,
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        },
+        "variables": {
+            "AWS_ENDPOINT_URL": server.endpoint,
+            "PREDICTION_LOG_URL": LOG_URL,
+            "LABELS_URL": LABELS_URL,
+        },
+    }
+
+
+def _prod(project: Path, workdir: Path) -> tuple[str, str]:
+    """(commit, registry version) of production's model, as a fresh clone of the origin
+    reads it: what the next gate compares with."""
+    clone = shallow_checkout(project, workdir, depth=None)
+    (package,) = (path.name for path in (project / "src").iterdir() if path.is_dir())
+    code = (
+        f"from {package}.pipeline.gate import find_champion as f; print(*f({ARTIFACT!r}, 'prod'))"
+    )
+    found = run(clone, str(project / ".venv" / "bin" / "python"), "-c", code).stdout.split()
+    assert len(found) == 2, f"the origin has no prod version: {found}"
+    return found[0], found[1]
+
+
+def _released(project: Path, workdir: Path, images: Registry, gate: dict, log: str) -> None:
+    """The delivery passed the gate, shipped the model the commit names (pulled, not
+    trained again) in an image tagged with its version, and put main's head in prod."""
+    assert gate["passed"], gate
+    assert "Stage 'train' didn't change, skipping" in log, log[-6000:]
+    assert f"model-{gate['candidate']['version']}" in images.tags(IMAGE_PATH)
+    head = run(workdir / "origin.git", "git", "rev-parse", "main").stdout.strip()
+    commit, _ = _prod(project, workdir)
+    assert commit == head, f"prod is {commit}, not the released {head}"
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _production_traffic(
+    project: Path, server: S3Server, images: Registry, tag: str, version: str
+) -> None:
+    """The released image, pulled from the registry and run as its own command with the
+    log shipped to S3, answers a week of drifted traffic; the labels arrive beside it."""
+    image = f"{images.host}/{IMAGE_PATH}:{tag}"
+    client = docker()
+    # The daemon built it for the release: without the local copy, the pull proves the
+    # registry has it.
+    subprocess.run([client, "image", "rm", image], env=uv_env(), capture_output=True)
+    login = subprocess.run(
+        [client, "login", images.host, "--username", images.user, "--password-stdin"],
+        input=images.password,
+        env=uv_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert login.returncode == 0, login.stderr
+    pulled = subprocess.run([client, "pull", image], env=uv_env(), capture_output=True)
+    assert pulled.returncode == 0, pulled.stderr
+    batch = pipeline(project, "simulate", "drifted", "--rows", str(REQUESTS), "--seed", "1")
+    assert batch.returncode == 0, batch.stderr
+    # The host's network: the S3 server listens on loopback only. The S3 lock this test
+    # holds keeps other tests' images off the port.
+    assert _free(IMAGE_PORT), f"port {IMAGE_PORT} is taken: the image serves on it"
+    variables = {"PREDICTION_LOG_URL": LOG_URL, **server.env()}
+    options = [f"--env={name}={value}" for name, value in variables.items()]
+    with running(image, "--network=host", *options, name=f"production-{tag}") as container:
+        wait_healthy(container)
+        url = f"http://127.0.0.1:{IMAGE_PORT}"
+        sent = pipeline(project, "replay", "data/simulated/drifted.csv", "--url", url)
+        assert sent.returncode == 0, sent.stderr
+        # As the cluster stops a pod: SIGTERM, and the log's last batch goes out.
+        stopped = subprocess.run([client, "stop", container], env=uv_env(), capture_output=True)
+        assert stopped.returncode == 0, stopped.stderr
+    shipped = s3_objects(server, "predictions", "penguin-model/")
+    lines = [json.loads(line) for body in shipped.values() for line in body.splitlines()]
+    assert len(lines) == REQUESTS, f"{len(lines)} logged for {REQUESTS} answered"
+    assert {line["model_version"] for line in lines} == {version}
+    labels = (project / "data" / "simulated" / "drifted-labels.csv").read_bytes()
+    server.client().put_object(Bucket="predictions", Key="labels/drifted.csv", Body=labels)
+
+
+def _merge(workdir: Path, branch: str) -> None:
+    """The merge button: a merge commit of ``branch`` on the origin's main."""
+    merge = workdir / "merge"
+    run(workdir, "git", "clone", "--quiet", str(workdir / "origin.git"), str(merge))
+    run(merge, "git", "merge", "--no-ff", "--quiet", "-m", f"Merge {branch}", f"origin/{branch}")
+    run(merge, "git", "push", "--quiet", "origin", "HEAD:main")
+
+
+def _proposed(origin: Path, branch: str, reason: str) -> None:
+    """The retrain proposal's branch in the origin: its commit says why and how many new
+    labelled rows it learned from, and keeps them with DVC."""
+    message = run(origin, "git", "log", "-1", "--format=%B", branch).stdout
+    assert message.startswith(f"Retrain: {reason}\n"), message
+    assert f"Learned from {REQUESTS} new labelled rows." in message, message
+    files = run(origin, "git", "show", "--name-only", "--format=", branch).stdout
+    assert re.search(rf"data/feedback/labelled-\S+-{REQUESTS}\.csv\.dvc", files), files
+
+
+def _judged(drift: dict, data: dict, version: str) -> None:
+    """The monitor judged production's model on the week's log, and found the drift the
+    simulator made and the decay the labels show."""
+    assert drift["model_version"] == version, drift
+    assert drift["rows"] == REQUESTS, drift
+    drifted = {column for column, shift in drift["features"].items() if shift["drifted"]}
+    assert drifted >= _shifted(data), drift["features"]
+    assert drift["performance"]["decayed"], drift["performance"]
+
+
+# The pull request's image job trained on the proposal's rows, which it pulled from the
+# DVC remote: without them it would build a model the branch does not name.
+_FEEDBACK_PULLED = re.compile(r"data/feedback/labelled-\S+\.csv")
+
+
+class GitHub:
+    """The workflows on act (tests/real_ci.py says what act plays and how)."""
+
+    def __init__(self, project: Path, workdir: Path, server: S3Server, images: Registry):
+        self.project, self.workdir, self.images = project, workdir, images
+        self.settings = _settings(server, images)
+
+    def _checkout(self, workflow: str, branch: str | None = None) -> Path:
+        """The origin cloned as deep as ``workflow``'s checkout asks."""
+        text = (self.project / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
+        return shallow_checkout(self.project, self.workdir, depth=fetch_depth(text), branch=branch)
+
+    def release(self) -> tuple[dict, str]:
+        """deploy.yml for a push to main, every job; the gate's report and the log."""
+        checkout = self._checkout("deploy.yml")
+        ensure_base_images(checkout / "Dockerfile")
+        deploy = run_workflow(
+            checkout,
+            "deploy.yml",
+            "push",
+            self.workdir,
+            payload={"ref": "refs/heads/main"},
+            **self.settings,
+        )
+        deploy.succeeded(
+            "Deploy/Gate and build the image",
+            "Deploy/Deploy to staging and test",
+            "Deploy/Deploy to production",
+            "Deploy/Record the model as production's",
+        )
+        report(f"act: deploy.yml on push passed in {deploy.seconds:.0f} s")
+        gate = deploy.artifacts / "model-card" / "reports" / "gate.json"
+        return json.loads(gate.read_text()), deploy.log
+
+    def monitor_and_retrain(self, data: dict, version: str) -> str:
+        """monitor.yml as its schedule starts it, then retrain.yml as its dispatch starts
+        it; returns the proposal's branch."""
+        checkout = self._checkout("monitor.yml")
+        monitor = run_workflow(checkout, "monitor.yml", "schedule", self.workdir, **self.settings)
+        monitor.succeeded("Monitor/Judge the logged predictions")
+        drift = monitor.artifacts / "drift-report" / "reports" / "drift.json"
+        _judged(json.loads(drift.read_text()), data, version)
+        (dispatch,) = gh_calls(self.workdir)
+        start = "workflow run retrain.yml --ref main --field reason="
+        assert dispatch.startswith(f"{start}drift in "), dispatch
+        report(f"act: monitor.yml on schedule passed in {monitor.seconds:.0f} s: {dispatch}")
+        reason = dispatch.removeprefix(start)
+
+        checkout = self._checkout("retrain.yml")
+        retrain = run_workflow(
+            checkout,
+            "retrain.yml",
+            "workflow_dispatch",
+            self.workdir,
+            payload={"ref": "refs/heads/main", "inputs": {"reason": reason}},
+            **self.settings,
+        )
+        retrain.succeeded("Retrain/Retrain and propose the model")
+        proposal = gh_calls(self.workdir)[-1]
+        assert proposal.startswith("pr create --head retrain/"), proposal
+        branch = proposal.split()[3]
+        _proposed(self.workdir / "origin.git", branch, reason)
+        report(f"act: retrain.yml pushed {branch} in {retrain.seconds:.0f} s")
+        return branch
+
+    def review(self, branch: str) -> None:
+        """The pull request's checks: ci.yml, and train.yml's reproduction and metrics
+        diff with main, each on a clone of the branch as deep as it asks."""
+        event = {"pull_request": {"head": {"ref": branch}, "base": {"ref": "main"}}}
+        runs: list[ActRun] = []
+        for workflow in ("ci.yml", "train.yml"):
+            checkout = self._checkout(workflow, branch=branch)
+            runs.append(
+                run_workflow(
+                    checkout, workflow, "pull_request", self.workdir, payload=event, **self.settings
+                )
+            )
+        ci, train = runs
+        ci.succeeded("CI/Lint and format", "CI/Tests", "CI/Image")
+        image = "\n".join(line for line in ci.log.splitlines() if line.startswith("[CI/Image"))
+        assert _FEEDBACK_PULLED.search(image), image[-6000:]
+        train.succeeded("Train/Reproduce the pipeline")
+        seconds = ci.seconds + train.seconds
+        report(f"act: ci.yml and train.yml on the pull request passed in {seconds:.0f} s")
+
+    def rollback(self) -> None:
+        """rollback.yml dispatched with a reason and no version (the one before)."""
+        checkout = self._checkout("rollback.yml")
+        rollback = run_workflow(
+            checkout,
+            "rollback.yml",
+            "workflow_dispatch",
+            self.workdir,
+            payload={
+                "ref": "refs/heads/main",
+                "inputs": {"reason": "accuracy fell", "version": ""},
+            },
+            **self.settings,
+        )
+        rollback.succeeded("Rollback/Roll production back")
+        report(f"act: rollback.yml on workflow_dispatch passed in {rollback.seconds:.0f} s")
+
+
+class GitLab:
+    """The pipelines on gitlab-ci-local, their pushes and API calls reaching the stand-in
+    GitLab server (tests/real_ci.py's gitlab_server)."""
+
+    def __init__(
+        self,
+        project: Path,
+        workdir: Path,
+        server: S3Server,
+        images: Registry,
+        gitlab: GitlabServer,
+    ):
+        self.project, self.workdir, self.gitlab = project, workdir, gitlab
+        self.variables = {
+            "REGISTRY_USER": images.user,
+            "REGISTRY_PASSWORD": images.password,
+            **server.credentials(),
+            **gitlab.variables,
+        }
+
+    def release(self) -> tuple[dict, str]:
+        """The default branch's pipeline, production approved (its manual job run)."""
+        checkout = shallow_checkout(self.project, self.workdir, depth=None)
+        ensure_base_images(checkout / "Dockerfile")
+        jobs = ["lint", "test", "gate", "publish-model", "test-staging", "deploy-production"]
+        jobs.append("registry")
+        pipeline = run_pipeline(
+            checkout, jobs, self.workdir, variables=self.variables, manual=("deploy-production",)
+        )
+        pipeline.passed(*jobs)
+        report(f"gitlab-ci-local: the release pipeline passed in {pipeline.seconds:.0f} s")
+        gate = checkout / ".gitlab-ci-local" / "artifacts" / "gate" / "reports" / "gate.json"
+        return json.loads(gate.read_text()), pipeline.log
+
+    def monitor_and_retrain(self, data: dict, version: str) -> str:
+        """The scheduled pipeline: the monitor, then the retrain job's merge request."""
+        checkout = shallow_checkout(self.project, self.workdir, depth=None)
+        schedule = {
+            "CI_PIPELINE_SOURCE": "schedule",
+            "PREDICTION_LOG_URL": LOG_URL,
+            "LABELS_URL": LABELS_URL,
+        }
+        variables = self.variables | schedule
+        pipeline = run_pipeline(checkout, ["monitor", "retrain"], self.workdir, variables=variables)
+        pipeline.passed("monitor", "retrain")
+        artifacts = checkout / ".gitlab-ci-local" / "artifacts" / "monitor"
+        _judged(json.loads((artifacts / "reports" / "drift.json").read_text()), data, version)
+        (request,) = self.gitlab.calls
+        assert request["path"] == "/api/v4/projects/1/merge_requests", request
+        assert request["token"] == self.variables["RETRAIN_TOKEN"], request
+        form = request["form"]
+        reason = form["title"].removeprefix("Retrain: ")
+        assert reason.startswith("drift in "), form
+        assert f"Learned from {REQUESTS} new labelled rows" in form["description"], form
+        branch = form["source_branch"]
+        assert form["target_branch"] == "main", form
+        _proposed(self.workdir / "origin.git", branch, reason)
+        report(
+            f"gitlab-ci-local: monitor and retrain (schedule) pushed {branch} in "
+            f"{pipeline.seconds:.0f} s"
+        )
+        return branch
+
+    def review(self, branch: str) -> None:
+        """The merge request's pipeline. GitLab clones GIT_DEPTH (20) commits, all of
+        this history; reproduce asks for all of it (the gate reads the registry)."""
+        checkout = shallow_checkout(self.project, self.workdir, depth=None, branch=branch)
+        event = {
+            "CI_PIPELINE_SOURCE": "merge_request_event",
+            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        }
+        jobs = ["lint", "test", "model", "reproduce"]
+        pipeline = run_pipeline(checkout, jobs, self.workdir, variables=self.variables | event)
+        pipeline.passed(*jobs)
+        model = pipeline.log.split("Job model", 1)[-1] if "Job model" in pipeline.log else ""
+        assert _FEEDBACK_PULLED.search(model or pipeline.log), pipeline.log[-6000:]
+        report(f"gitlab-ci-local: the merge request's pipeline passed in {pipeline.seconds:.0f} s")
+
+    def rollback(self) -> None:
+        """A pipeline for main with ROLLBACK_REASON."""
+        checkout = shallow_checkout(self.project, self.workdir, depth=None)
+        jobs = ["rollback", "rollback-production", "rollback-registry"]
+        variables = self.variables | {
+            "ROLLBACK_REASON": REASON,
+            "GITLAB_USER_LOGIN": "release-manager",
+        }
+        pipeline = run_pipeline(checkout, jobs, self.workdir, variables=variables)
+        pipeline.passed(*jobs)
+        report(f"gitlab-ci-local: the rollback pipeline passed in {pipeline.seconds:.0f} s")
+
+
+@contextlib.contextmanager
+def _provider(
+    name: str, project: Path, workdir: Path, server: S3Server, images: Registry
+) -> Iterator[GitHub | GitLab]:
+    if name == "github":
+        yield GitHub(project, workdir, server, images)
+        return
+    with gitlab_server(workdir / "origin.git") as gitlab:
+        yield GitLab(project, workdir, server, images, gitlab)
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def test_first_weeks_of_a_level_4_repository(
+    provider: str, tmp_path: Path, template_url: str
+) -> None:
+    (name,) = [n for n, chosen in CI_PROVIDERS.items() if chosen == provider]
+    with (
+        s3_server(tmp_path / "s3", ("dvc-remote", "predictions")) as server,
+        registry(tmp_path / "registry") as images,
+    ):
+        # deploy_target none: staging and production are the image (a cluster's or Azure's
+        # deploy jobs cannot run here; their manifests are checked offline elsewhere).
+        data = answers(
+            name,
+            level=LEVEL,
+            initialize_git=True,
+            dvc_remote=REMOTE,
+            deploy_target="none",
+            container_image=f"{images.host}/{IMAGE_PATH}",
+        )
+        if not python_available(data["python_version"]):
+            pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
+        project = copier_copy(tmp_path / "project", data, template=template_url)
+        check_ci_config(project)
+        workdir = tmp_path / provider
+
+        # 1. The first model, in the DVC remote and on main.
+        run(project, uv(), "sync", "--locked", "--quiet")
+        run(project, *server.wrap(uv(), "run", "--no-sync", "dvc", "repro"))
+        run(project, "git", "add", "--all")
+        run(project, "git", "commit", "--quiet", "-m", "First model")
+        run(project, *server.wrap(uv(), "run", "--no-sync", "dvc", "push"))
+        shallow_checkout(project, workdir)  # main pushed to the origin
+
+        with _provider(provider, project, workdir, server, images) as ci:
+            # 2. Its release: no champion yet.
+            gate, log = ci.release()
+            _released(project, workdir, images, gate, log)
+            assert gate["champion"] is None, gate
+            version = gate["candidate"]["version"]
+            _, first = _prod(project, workdir)
+
+            # 3-5. Production meets drift; the monitor sees it; retraining proposes.
+            _production_traffic(project, server, images, f"model-{version}", version)
+            branch = ci.monitor_and_retrain(data, version)
+
+            # 6-7. Reviewed, merged, released against the real champion.
+            ci.review(branch)
+            _merge(workdir, branch)
+            gate, log = ci.release()
+            _released(project, workdir, images, gate, log)
+            assert gate["champion"]["registry_version"] == first, gate
+            assert gate["champion"]["version"] == version, gate
+            assert gate["candidate"]["version"] != version, gate
+            _, second = _prod(project, workdir)
+            assert second != first, second
+
+            # 8. Rolled back, with the reason; the next gate's champion is the first.
+            ci.rollback()
+        _, now = _prod(project, workdir)
+        assert now == first, f"prod is {now} after the rollback, not {first}"
+        origin = workdir / "origin.git"
+        tags = run(origin, "git", "tag", "--list", f"{ARTIFACT}#prod#*", "--sort=-creatordate")
+        newest = tags.stdout.split()[0]
+        message = run(origin, "git", "tag", "--list", newest, "--format=%(contents)").stdout
+        assert message.startswith(f"Rollback from {second}: {REASON} (by "), message
