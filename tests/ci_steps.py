@@ -1,6 +1,8 @@
-"""Azure Pipelines, which has no local agent: the config read and run job by job on this
-machine. (GitHub's workflows and GitLab's pipelines run on their real runners:
-tests/real_ci.py.)
+"""Azure Pipelines, which has no local agent: the config read and run on this machine,
+job by job (``run_ci``) or as Azure runs a pipeline for an event (``run_azure``, which the
+first-weeks scenario plays: conditions, output variables, checkouts as deep as each asks,
+secrets only where a step maps them, docker steps on the test's daemon and registry).
+(GitHub's workflows and GitLab's pipelines run on their real runners: tests/real_ci.py.)
 
 Each job runs in a fresh copy of the render, the way a CI agent checks out a fresh tree.
 Script steps execute with Azure's shell rules (bash, without -e) and the variables the
@@ -14,16 +16,19 @@ and a listed name the config no longer has fails as stale.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from generated import release_tag, uv_env
+from generated import release_tag, run, uv_env
+from real_ci import runner_path
 
 # Actions, tasks and steps that only prepare what this machine already provides.
 SETUP: dict[str, str] = {
@@ -41,33 +46,16 @@ _CREDENTIALS = (
     "needs registry credentials and a container engine: GitHub's and GitLab's releases "
     "log in and push to a real registry on their real runners (tests/template/test_level1.py)"
 )
-_CLUSTER = "needs the environment's deployment target (a cluster or Azure ML) and its credentials"
-_STAGING = (
-    "tests a deployed service; GitHub's and GitLab's staging jobs run the same tests "
-    "(tests/test_deployed.py) against the released image on their real runners "
-    "(tests/template/test_level3.py)"
-)
-
 # Steps ("job/step name") not run here.
 NOT_RUN_HERE: dict[str, str] = {
     "build/Keep the model card and the gate's report for the approval": "publishes to "
     "Azure's artifact storage; the stages that write the files ran in the step before",
     "build/Log in to the registry": _CREDENTIALS,
     "build/Build and push the image": _CREDENTIALS,
-    "staging/Deploy to staging": _CLUSTER,
-    "staging/Test the service in staging": _STAGING,
-    "production/Deploy to production": _CLUSTER,
-    "production/Assign the prod stage": "runs after a production deployment, on the "
-    "commit Azure deployed; the test registers and assigns versions with GTO itself",
-    "production/Push the registry's tags": "needs the build service's token to push tags",
     "image/Build the image": _NO_ENGINE,
     "publish/Log in to the registry": _CREDENTIALS,
     "publish/Build the image": _NO_ENGINE,
     "publish/Push the image": _CREDENTIALS,
-    "monitor/Keep the drift report": "publishes to Azure's artifact storage; the steps "
-    "before it wrote the report",
-    "retrain/Open a pull request": "needs the build service's token to push a branch and "
-    "open the pull request; the step before it wrote the branch's commit and its body",
     "template_update/Open a pull request": "needs the build service's token to push a "
     "branch and open the pull request; the step before it ran (no newer template release "
     "here)",
@@ -255,3 +243,316 @@ def _run_step(step: Step, job: Job, tree: Path, agent: Mapping[str, str], outcom
         f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
     )
     outcome.ran.append(step.id)
+
+
+# A pipeline run, as Azure runs one for an event -----------------------------------------
+# Steps no run here can do: a cluster's or Azure ML's deployment, Azure's artifact store
+# and build summary. Everything else (docker, the registry, git pushes, the REST API
+# through a recorder) runs.
+CANNOT_RUN = {
+    "PublishPipelineArtifact@1": "publishes to Azure's artifact storage; the steps before "
+    "it wrote the files, which the test reads from the job's tree",
+    "publish": "publishes to Azure's artifact storage (the publish: shortcut)",
+}
+_OUTPUT = re.compile(r"^##vso\[task\.setvariable variable=([^;\]]+)([^\]]*)\](.*)$", re.M)
+_RUNTIME = re.compile(r"^\$\[(.*)\]$", re.S)
+_PARAMETER = re.compile(r"\$\{\{\s*parameters\.(\w+)\s*\}\}")
+
+
+@dataclass
+class PipelineRun:
+    """What a run did: each stage's and job's result ('succeeded', 'skipped', or 'not
+    played': left out with ``only``), the steps run and not run, each job's tree, each
+    step's output."""
+
+    results: dict[str, str] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
+    trees: dict[str, Path] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)  # step -> its output
+    seconds: float = 0.0
+
+    @property
+    def log(self) -> str:
+        return "\n".join(f"[{step}]\n{output}" for step, output in self.logs.items())
+
+    def succeeded(self, *names: str) -> None:
+        for name in names:
+            assert self.results.get(name) == "succeeded", f"{name}: {self.results}"
+
+    def skipped(self, *names: str) -> None:
+        for name in names:
+            assert self.results.get(name) == "skipped", f"{name}: {self.results}"
+
+
+class _Condition:
+    """Azure's expression language, the part pipelines use: functions (and, or, not, eq,
+    ne, startsWith, succeeded, succeededOrFailed, always), 'strings', variables['x'],
+    dependencies.<...>.outputs['<...>'] and stageDependencies.<...>.outputs['<...>']."""
+
+    _TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'|([A-Za-z_][\w.]*)|(\S))")
+
+    def __init__(self, text: str, lookup: Any, succeeded: bool) -> None:
+        self.tokens = [m.groups() for m in self._TOKEN.finditer(text.strip())]
+        self.position, self.lookup, self.ok = 0, lookup, succeeded
+
+    def value(self) -> Any:
+        found = self._expression()
+        assert self.position == len(self.tokens), f"cannot read {self.tokens[self.position :]}"
+        return found
+
+    def _next(self) -> tuple[str | None, str | None, str | None]:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def _expression(self) -> Any:
+        string, name, punct = self._next()
+        if string is not None:
+            return string.replace("''", "'")
+        assert name is not None, f"unexpected {punct!r}"
+        if self.position < len(self.tokens) and self.tokens[self.position][2] == "[":
+            self._next()
+            key, _, _ = self._next()
+            assert self._next()[2] == "]"
+            return self.lookup(name, key)
+        if name.lower() in ("true", "false"):
+            return name.lower() == "true"
+        assert self._next()[2] == "(", f"{name} is not a function call"
+        args: list[Any] = []
+        while self.tokens[self.position][2] != ")":
+            args.append(self._expression())
+            if self.tokens[self.position][2] == ",":
+                self._next()
+        self._next()
+        return self._call(name.lower(), args)
+
+    def _call(self, name: str, args: list[Any]) -> Any:
+        text = [str(arg).lower() for arg in args]
+        functions = {
+            "and": lambda: all(args),
+            "or": lambda: any(args),
+            "not": lambda: not args[0],
+            "eq": lambda: text[0] == text[1],
+            "ne": lambda: text[0] != text[1],
+            "startswith": lambda: text[0].startswith(text[1]),
+            "succeeded": lambda: self.ok,
+            "succeededorfailed": lambda: True,
+            "always": lambda: True,
+        }
+        assert name in functions, f"the emulation does not know the function {name}()"
+        return functions[name]()
+
+
+def _truthy(value: Any) -> bool:
+    return value not in (False, "", "false", "False", None)
+
+
+def run_azure(
+    pipeline: Path,
+    origin: Path,
+    workdir: Path,
+    *,
+    branch: str = "main",
+    reason: str = "IndividualCI",
+    target: str | None = None,
+    parameters: Mapping[str, str] | None = None,
+    variables: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    api: str = "http://127.0.0.1:9",
+    only: set[str] | None = None,
+) -> PipelineRun:
+    """Run ``pipeline`` (a file of the render) as Azure runs it for an event: ``reason``
+    (Build.Reason: IndividualCI, PullRequest, Schedule, Manual) on ``branch`` of the bare
+    ``origin`` (``target``: a pull request's target branch). Stage, job and step conditions
+    decide what runs; each job checks out as its checkout step asks (Azure's defaults for
+    a new pipeline: one commit, no tags); output variables flow between steps, jobs and
+    stages; ``parameters`` are the run's; ``variables`` are the pipeline's variables and
+    ``secrets`` its secret ones, which reach a script only through a step's env:. The REST
+    API (System.CollectionUri) is ``api``. ``only`` names the jobs to play; another job
+    whose conditions hold is 'not played'. A failing step fails the test, naming it."""
+    started = time.monotonic()
+    config = _load(pipeline)
+    declared = {p["name"]: p.get("default", "") for p in config.get("parameters") or []}
+    config = _with_parameters(config, {**declared, **(parameters or {})})
+    sha = run(origin, "git", "rev-parse", branch).stdout.strip()
+    system = {
+        "Build.Reason": reason,
+        "Build.SourceBranch": f"refs/heads/{branch}",
+        "Build.SourceBranchName": branch,
+        "Build.SourceVersion": sha,
+        # Unique on this machine, as Azure's are in an organisation (containers are named
+        # after it, beside other tests' runs).
+        "Build.BuildId": f"{os.getpid()}{len(list(workdir.glob('run-*'))) + 1:02d}",
+        "Build.RequestedFor": "Release Manager",
+        "Build.Repository.ID": "penguin-model",
+        "System.CollectionUri": f"{api}/data-science-team/",
+        "System.TeamProject": "penguin-model",
+        "System.PullRequest.TargetBranch": f"refs/heads/{target}" if target else "",
+        "TF_BUILD": "True",
+    }
+    shared = {**system, **_strings(config.get("variables")), **(variables or {})}
+    hidden = {"System.AccessToken": "build-service-token", **(secrets or {})}
+    folder = workdir / f"run-{system['Build.BuildId']}"
+    outcome = PipelineRun()
+    outputs: dict[str, str] = {}  # stage.job.step.variable -> value
+    stages = config.get("stages") or [{"stage": "default", "jobs": config["jobs"]}]
+    previous: str | None = None
+    for stage in stages:
+        name = stage["stage"]
+        depends = stage.get("dependsOn", [previous] if previous else [])
+        depends = [depends] if isinstance(depends, str) else depends
+        previous = name
+
+        def lookup(base: str, key: str, stage_name: str = name) -> str:
+            if base == "variables":
+                return shared.get(key, "")
+            parts = [p for p in base.split(".") if p not in ("dependencies", "stageDependencies")]
+            assert parts[-1] == "outputs", base
+            path = ".".join([*parts[:-1], key])
+            return outputs.get(path, outputs.get(f"{stage_name}.{path}", ""))
+
+        ok = all(outcome.results.get(d) == "succeeded" for d in depends)
+        if not _truthy(_Condition(stage.get("condition", "succeeded()"), lookup, ok).value()):
+            outcome.results[name] = "skipped"
+            continue
+        stage_vars = _strings(stage.get("variables"))
+        for spec in stage["jobs"]:
+            job = spec.get("job") or spec["deployment"]
+            condition = spec.get("condition", "succeeded()")
+            if not _truthy(_Condition(condition, lookup, True).value()):
+                outcome.results[job] = "skipped"
+                continue
+            if only is not None and job not in only:
+                outcome.results[job] = "not played"
+                continue
+            job_vars = {**stage_vars, **_strings(spec.get("variables"))}
+            own = {
+                key: str(_Condition(m.group(1), lookup, True).value())
+                if (m := _RUNTIME.match(value.strip()))
+                else value
+                for key, value in job_vars.items()
+            }
+            steps = spec.get("steps") or spec["strategy"]["runOnce"]["deploy"]["steps"]
+            tree = folder / job
+            _run_job(
+                name,
+                job,
+                steps,
+                tree,
+                origin,
+                branch,
+                {**shared, **own},
+                hidden,
+                outputs,
+                outcome,
+                deployment="deployment" in spec,
+            )
+            outcome.trees[job] = tree
+            outcome.results[job] = "succeeded"
+        outcome.results[name] = "succeeded"
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _with_parameters(node: Any, chosen: Mapping[str, str]) -> Any:
+    """The config with ${{ parameters.x }} replaced, as Azure expands templates after
+    reading the YAML."""
+    if isinstance(node, dict):
+        return {key: _with_parameters(value, chosen) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_parameters(value, chosen) for value in node]
+    return _PARAMETER.sub(lambda m: chosen[m.group(1)], node)
+
+
+def _clone(origin: Path, branch: str, tree: Path, checkout: Mapping[str, str]) -> None:
+    """Azure's checkout: every branch as origin/<name>, ``fetchDepth`` commits (1 when
+    unset, as in a new pipeline; "0" is all), tags only with fetchTags "true", the
+    commit checked out detached."""
+    tree.mkdir(parents=True, exist_ok=True)
+    git = ["git", "-C", str(tree)]
+    depth = checkout.get("fetchDepth", "1")
+    options = [] if depth == "0" else [f"--depth={depth}"]
+    options.append("--tags" if checkout.get("fetchTags") == "true" else "--no-tags")
+    subprocess.run([*git, "init", "--quiet"], check=True)
+    subprocess.run([*git, "remote", "add", "origin", f"file://{origin}"], check=True)
+    refspec = "+refs/heads/*:refs/remotes/origin/*"
+    subprocess.run([*git, "fetch", "--quiet", *options, "origin", refspec], check=True)
+    subprocess.run([*git, "checkout", "--quiet", "--detach", f"origin/{branch}"], check=True)
+
+
+def _run_job(
+    stage: str,
+    job: str,
+    steps: list[dict[str, Any]],
+    tree: Path,
+    origin: Path,
+    branch: str,
+    variables: dict[str, str],
+    secrets: Mapping[str, str],
+    outputs: dict[str, str],
+    outcome: PipelineRun,
+    *,
+    deployment: bool,
+) -> None:
+    variables = dict(variables)
+    temp = agent_temp(tree)
+    # A job checks out the repository first unless it says otherwise; a deployment job
+    # only when it asks.
+    if not any("checkout" in step for step in steps) and not deployment:
+        _clone(origin, branch, tree, {})
+    tree.mkdir(parents=True, exist_ok=True)
+    temp.mkdir(exist_ok=True)
+
+    def lookup(base: str, key: str) -> str:
+        assert base == "variables", f"a step condition reads {base}"
+        return variables.get(key, "")
+
+    for step in steps:
+        label = step.get("displayName") or step.get("task") or step.get("checkout")
+        # A script step without a name is shown by its first line.
+        label = label or str(step.get("script", "")).strip().splitlines()[0]
+        step_id = f"{job}/{label}"
+        if not _truthy(_Condition(step.get("condition", "succeeded()"), lookup, True).value()):
+            continue
+        if "checkout" in step:
+            if step["checkout"] != "none":
+                _clone(origin, branch, tree, _strings(step))
+            continue
+        kind = step.get("task") or ("publish" if "publish" in step else None)
+        if kind in CANNOT_RUN:
+            outcome.not_run.append(step_id)
+            continue
+        if kind is not None or label in SETUP:
+            assert kind in SETUP or label in SETUP, f"{step_id} uses {kind}: classify it"
+            continue
+
+        known = {**variables, **secrets}
+
+        def expand(value: str, known: Mapping[str, str] = known) -> str:
+            return _MACRO.sub(lambda m: known.get(m.group(1), m.group(0)), value)
+
+        env = {**uv_env(), "PATH": runner_path(tree.parent), "AGENT_TEMPDIRECTORY": str(temp)}
+        env |= {k.upper().replace(".", "_"): v for k, v in variables.items()}
+        env |= {k: expand(v) for k, v in _strings(step.get("env")).items()}
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-c", expand(step["script"])],
+            cwd=tree,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+        outcome.logs[step_id] = result.stdout + result.stderr
+        assert result.returncode == 0, (
+            f"Azure step {step_id!r} failed (exit {result.returncode}):\n"
+            f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+        )
+        outcome.ran.append(step_id)
+        for key, options, value in _OUTPUT.findall(result.stdout):
+            if "isOutput=true" in options:
+                outputs[f"{stage}.{job}.{step['name']}.{key}"] = value.strip()
+                variables[f"{step['name']}.{key}"] = value.strip()
+            else:
+                variables[key] = value.strip()

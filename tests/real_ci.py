@@ -132,7 +132,7 @@ def _stand_in_options(checkout: Path) -> list[str]:
     return options
 
 
-def _runner_path(workdir: Path) -> str:
+def runner_path(workdir: Path) -> str:
     """The runner's PATH: Debian's docker client (with BuildKit) first, as a runner's
     docker has buildx; nothing of the test's own virtual environment."""
     runner_bin = workdir / "runner-bin"
@@ -207,7 +207,7 @@ def run_workflow(
         command += ["--secret", f"{name}={value}"]
     env = {
         **uv_env(),
-        "PATH": _runner_path(workdir),
+        "PATH": runner_path(workdir),
         "ACT_ARTIFACTS": str(artifacts),
         "NO_COLOR": "1",
         "UV_NO_PROGRESS": "1",
@@ -324,14 +324,17 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+        is_json = "json" in (self.headers.get("content-type") or "")
         self.calls.append(
             {
                 "path": self.path,
                 "token": self.headers.get("private-token"),
-                "form": {key: values[-1] for key, values in parse_qs(body).items()},
+                "authorization": self.headers.get("authorization"),
+                "form": {} if is_json else {k: v[-1] for k, v in parse_qs(body).items()},
+                "json": json.loads(body) if is_json else None,
             }
         )
-        answer = json.dumps({"iid": len(self.calls)}).encode()
+        answer = json.dumps({"iid": len(self.calls), "pullRequestId": len(self.calls)}).encode()
         self.send_response(201)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(answer)))
@@ -343,32 +346,41 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def gitlab_server(origin: Path, token: str = "project-token") -> Iterator[GitlabServer]:
-    """The stand-in for the GitLab server of the project in ``origin``; its variables are
-    the ones a job reads (the tokens the jobs push with are ``token``)."""
-    project = "data-science-team/penguin-model"
-    recorder = type("Recorder", (_Recorder,), {"calls": []})
+def api_recorder() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A provider's REST API, which is not here: (its base URL, the calls it recorded).
+    Every POST is recorded (path, token, body) and answered 201."""
+    calls: list[dict[str, Any]] = []
+    recorder = type("Recorder", (_Recorder,), {"calls": calls})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
+        yield f"http://127.0.0.1:{server.server_port}", calls
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def gitlab_server(origin: Path, token: str = "project-token") -> Iterator[GitlabServer]:
+    """The stand-in for the GitLab server of the project in ``origin``; its variables are
+    the ones a job reads (the tokens the jobs push with are ``token``)."""
+    project = "data-science-team/penguin-model"
+    with api_recorder() as (url, calls):
         yield GitlabServer(
             {
                 "CI_SERVER_HOST": "gitlab.invalid",
                 "CI_PROJECT_PATH": project,
                 "CI_PROJECT_ID": "1",
-                "CI_API_V4_URL": f"http://127.0.0.1:{server.server_port}/api/v4",
+                "CI_API_V4_URL": f"{url}/api/v4",
                 "GIT_CONFIG_COUNT": "1",
                 "GIT_CONFIG_KEY_0": f"url.file://{origin}.insteadOf",
                 "GIT_CONFIG_VALUE_0": f"https://oauth2:{token}@gitlab.invalid/{project}.git",
                 "RELEASE_TOKEN": token,
                 "RETRAIN_TOKEN": token,
             },
-            recorder.calls,
+            calls,
         )
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def run_pipeline(
@@ -408,7 +420,7 @@ def run_pipeline(
         *(f"--manual={job}" for job in manual),
         *jobs,
     ]
-    path = os.pathsep.join([str(exact_uv(found.group(1))), _runner_path(workdir)])
+    path = os.pathsep.join([str(exact_uv(found.group(1))), runner_path(workdir)])
     env = {**uv_env(), "PATH": path, "NO_COLOR": "1", "UV_NO_PROGRESS": "1"}
     env.pop("VIRTUAL_ENV", None)
     started = time.monotonic()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from ci_steps import run_ci
+from ci_steps import run_azure, run_ci
 from generated import (
     assert_no_leftover_jinja,
     assert_same_tree,
@@ -16,6 +16,7 @@ from generated import (
     check_generated_project,
     check_pre_commit,
     image_commands,
+    run,
 )
 from matrix import answers
 
@@ -98,6 +99,88 @@ def test_a_listed_step_the_config_lost_is_stale(tmp_path: Path) -> None:
     project = _pipeline(tmp_path / "p", "      - script: echo fine\n        displayName: Works\n")
     with pytest.raises(AssertionError, match="do not have"):
         run_ci(project, tmp_path / "ci", tag="v0.1.0")
+
+
+# A pipeline run as Azure runs one (run_azure): what Azure would refuse or skip, it does.
+_RUN = """\
+parameters:
+  - name: why
+    type: string
+    default: "-"
+variables:
+  WHY: ${{ parameters.why }}
+stages:
+  - stage: first
+    jobs:
+      - job: decide
+        steps:
+          - checkout: self
+          - script: |
+              git tag --list | grep -q . && exit 4
+              [ "$(git rev-list --count HEAD)" = 1 ] || exit 5
+              echo "secret:[$PASSWORD] mapped:[$MAPPED] why:[$WHY]" > seen
+              echo "##vso[task.setvariable variable=go;isOutput=true]yes"
+            name: out
+            displayName: Decide
+            env:
+              MAPPED: $(PASSWORD)
+  - stage: second
+    condition: eq(dependencies.first.outputs['decide.out.go'], 'yes')
+    jobs:
+      - job: use
+        variables:
+          GO: $[ stageDependencies.first.decide.outputs['out.go'] ]
+        steps:
+          - checkout: self
+            fetchDepth: "0"
+            fetchTags: "true"
+          - script: |
+              [ "$(git tag --list)" = v1 ] || exit 6
+              echo "go:[$GO]" > seen
+          - script: exit 7
+            condition: eq(variables['Build.Reason'], 'PullRequest')
+  - stage: never
+    dependsOn: []
+    condition: ne(variables['WHY'], '-')
+    jobs:
+      - job: skipped
+        steps:
+          - script: exit 8
+"""
+
+
+def _origin(tmp_path: Path, pipeline: str) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "azure-pipelines.yml").write_text(pipeline)
+    for message in ("one", "two"):
+        (work / "file").write_text(message)
+        run(work, "git", "init", "--quiet", "--initial-branch=main")
+        run(work, "git", "add", "--all")
+        run(work, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+    run(work, "git", "tag", "v1")
+    run(tmp_path, "git", "clone", "--quiet", "--bare", str(work), str(tmp_path / "origin.git"))
+    return work / "azure-pipelines.yml"
+
+
+def test_an_azure_run_follows_conditions_outputs_checkouts_and_secrets(tmp_path: Path) -> None:
+    pipeline = _origin(tmp_path, _RUN)
+    outcome = run_azure(
+        pipeline, tmp_path / "origin.git", tmp_path / "ci", secrets={"PASSWORD": "hunter2"}
+    )
+    outcome.succeeded("first", "decide", "second", "use")
+    outcome.skipped("never")
+    # A secret reaches a script only through the step's env:; one commit and no tags
+    # unless the checkout asks; the output crossed two stages.
+    seen = (outcome.trees["decide"] / "seen").read_text()
+    assert seen == "secret:[] mapped:[hunter2] why:[-]\n", seen
+    assert (outcome.trees["use"] / "seen").read_text() == "go:[yes]\n"
+
+
+def test_an_azure_run_fails_naming_the_step_and_reads_its_parameters(tmp_path: Path) -> None:
+    pipeline = _origin(tmp_path, _RUN)
+    with pytest.raises(AssertionError, match="Azure step 'skipped/exit 8' failed"):
+        run_azure(pipeline, tmp_path / "origin.git", tmp_path / "ci", parameters={"why": "x"})
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Level 4 renders: in a fresh clone, the service started as its image starts it logs every
 prediction it answers; after 500 simulated drifted requests the monitor exits 1 naming the
 shifted features and the decay, after 500 steady ones it exits 0; the render passes its
-own tests, lints and checkers; Azure's scheduled monitor and retrain jobs run on the
-emulation. GitHub's and GitLab's run on real runners in test_scenario.py."""
+own tests, lints and checkers. The scheduled monitor and retrain jobs of every provider
+run in test_scenario.py's first weeks (GitHub's and GitLab's on real runners, Azure's on
+the emulation)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-from ci_steps import run_ci
 from deployment import check_deployment
 from generated import (
     check_ci_config,
@@ -97,25 +97,3 @@ def test_monitor_in_a_fresh_clone_tells_drifted_traffic_from_steady(
             assert verdict.returncode == 0, output
             assert drifted == set(), report["features"]
             assert "no drift" in output, output
-        if data["ci_provider"] == "azure" and kind == "drifted":
-            # Azure Pipelines has no local agent: its scheduled jobs on the emulation, once,
-            # on the path that runs every step (the steady verdict is the same monitor
-            # command, and the trigger's "no" is tests/test_trigger.py's).
-            labels = clone / "data" / "simulated" / f"{kind}-labels.csv"
-            _azure_scheduled_jobs(clone, tmp_path / "ci", log, labels)
-
-
-def _azure_scheduled_jobs(clone: Path, workdir: Path, log: Path, labels: Path) -> None:
-    """Azure's scheduled monitor job on a drifted log and its labels (the variables name
-    where they are): it decides to retrain, and the retrain job keeps the labelled rows and
-    runs as far as its commit."""
-    settings = {"PREDICTION_LOG_URL": str(log), "LABELS_URL": str(labels), "reason": "drift"}
-    outcome = run_ci(clone, workdir, only={"monitor", "retrain"}, settings=settings)
-    decision = (workdir / "monitor" / "trigger.env").read_text()
-    assert "retrain=true" in decision, decision
-    assert "reasons=drift in " in decision and " fell from " in decision, decision
-    assert "retrain/Keep the predictions whose labels arrived" in outcome.ran, outcome
-    assert "retrain/Commit the retrained model" in outcome.ran, outcome
-    committed = run(workdir / "retrain", "git", "log", "-1", "--format=%B").stdout
-    assert f"Learned from {REQUESTS} new labelled rows." in committed, committed
-    assert "retrain/Open a pull request" in outcome.not_run, outcome

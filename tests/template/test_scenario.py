@@ -1,5 +1,7 @@
 """A team's first weeks with a level-4 render, on real runners (GitHub's workflows on act,
-GitLab's pipelines on gitlab-ci-local), against a real S3 server (the DVC remote and the
+GitLab's pipelines on gitlab-ci-local) and, for Azure Pipelines, which has no local agent,
+on the emulation that runs its pipelines as Azure does (tests/ci_steps.py's run_azure),
+against a real S3 server (the DVC remote and the
 prediction log), a real registry and the Docker daemon. Each step asserts its outcome:
 
 1. The first model is reproduced, pushed to the DVC remote and to main.
@@ -11,16 +13,17 @@ prediction log), a real registry and the Docker daemon. Each step asserts its ou
    decay, and starts the retraining.
 5. Retraining keeps the labelled rows with DVC, retrains on them, pushes its branch and
    asks for the pull (merge) request.
-6. CI runs on that request, with the rows it proposes; it is merged.
+6. CI's jobs that the proposal changes (the image, the reproduction) run on that request,
+   with the rows it proposes; it is merged.
 7. The delivery releases the merge: the gate judges the retrained model against the real
    champion (the first release), reading both from S3; the new version takes `prod`.
 8. A rollback puts the first version back, with the reason; the next gate's champion is
    that version.
 
 What the runners cannot reach is played as tests/real_ci.py says: GitHub's API calls and
-GitLab's are recorded by stand-ins, GitLab's pushes land in the origin, environment
-approvals are not played (GitLab's manual production job is started), and the test merges
-with git."""
+GitLab's (and Azure's) are recorded by stand-ins, GitLab's pushes land in the origin,
+environment approvals are not played (GitLab's manual production job is started), and the
+test merges with git."""
 
 from __future__ import annotations
 
@@ -29,10 +32,13 @@ import json
 import re
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ci_steps import PipelineRun, run_azure
 from engines import (
     Registry,
     S3Server,
@@ -45,11 +51,21 @@ from engines import (
     s3_server,
     wait_healthy,
 )
-from generated import check_ci_config, pipeline, python_available, run, uv, uv_env
+from filelock import FileLock
+from generated import (
+    check_ci_config,
+    pipeline,
+    python_available,
+    run,
+    uv,
+    uv_env,
+    write_training_csv,
+)
 from matrix import CI_PROVIDERS, answers
 from real_ci import (
     ActRun,
     GitlabServer,
+    api_recorder,
     fetch_depth,
     gh_calls,
     gitlab_server,
@@ -147,19 +163,21 @@ def _production_traffic(
     assert pulled.returncode == 0, pulled.stderr
     batch = pipeline(project, "simulate", "drifted", "--rows", str(REQUESTS), "--seed", "1")
     assert batch.returncode == 0, batch.stderr
-    # The host's network: the S3 server listens on loopback only. The S3 lock this test
-    # holds keeps other tests' images off the port.
-    assert _free(IMAGE_PORT), f"port {IMAGE_PORT} is taken: the image serves on it"
+    # The host's network: the S3 server listens on loopback only. The image serves on its
+    # own port, which one scenario at a time may hold.
     variables = {"PREDICTION_LOG_URL": LOG_URL, **server.env()}
     options = [f"--env={name}={value}" for name, value in variables.items()]
-    with running(image, "--network=host", *options, name=f"production-{tag}") as container:
-        wait_healthy(container)
-        url = f"http://127.0.0.1:{IMAGE_PORT}"
-        sent = pipeline(project, "replay", "data/simulated/drifted.csv", "--url", url)
-        assert sent.returncode == 0, sent.stderr
-        # As the cluster stops a pod: SIGTERM, and the log's last batch goes out.
-        stopped = subprocess.run([client, "stop", container], env=uv_env(), capture_output=True)
-        assert stopped.returncode == 0, stopped.stderr
+    lock = Path(tempfile.gettempdir()) / f"mlops-ladder-port-{IMAGE_PORT}.lock"
+    with FileLock(str(lock)):
+        assert _free(IMAGE_PORT), f"port {IMAGE_PORT} is taken: the image serves on it"
+        with running(image, "--network=host", *options, name=f"production-{tag}") as container:
+            wait_healthy(container)
+            url = f"http://127.0.0.1:{IMAGE_PORT}"
+            sent = pipeline(project, "replay", "data/simulated/drifted.csv", "--url", url)
+            assert sent.returncode == 0, sent.stderr
+            # As the cluster stops a pod: SIGTERM, and the log's last batch goes out.
+            stopped = subprocess.run([client, "stop", container], env=uv_env(), capture_output=True)
+            assert stopped.returncode == 0, stopped.stderr
     shipped = s3_objects(server, "predictions", "penguin-model/")
     lines = [json.loads(line) for body in shipped.values() for line in body.splitlines()]
     assert len(lines) == REQUESTS, f"{len(lines)} logged for {REQUESTS} answered"
@@ -267,19 +285,26 @@ class GitHub:
         return branch
 
     def review(self, branch: str) -> None:
-        """The pull request's checks: ci.yml, and train.yml's reproduction and metrics
-        diff with main, each on a clone of the branch as deep as it asks."""
+        """The pull request's checks that the proposal changes: ci.yml's image job (its
+        lint and test jobs ran in both releases, on main) and train.yml's reproduction
+        and metrics diff with main, each on a clone of the branch as deep as it asks."""
         event = {"pull_request": {"head": {"ref": branch}, "base": {"ref": "main"}}}
         runs: list[ActRun] = []
-        for workflow in ("ci.yml", "train.yml"):
+        for workflow, job in (("ci.yml", "image"), ("train.yml", None)):
             checkout = self._checkout(workflow, branch=branch)
             runs.append(
                 run_workflow(
-                    checkout, workflow, "pull_request", self.workdir, payload=event, **self.settings
+                    checkout,
+                    workflow,
+                    "pull_request",
+                    self.workdir,
+                    payload=event,
+                    job=job,
+                    **self.settings,
                 )
             )
         ci, train = runs
-        ci.succeeded("CI/Lint and format", "CI/Tests", "CI/Image")
+        ci.succeeded("CI/Image")
         image = "\n".join(line for line in ci.log.splitlines() if line.startswith("[CI/Image"))
         assert _FEEDBACK_PULLED.search(image), image[-6000:]
         train.succeeded("Train/Reproduce the pipeline")
@@ -368,14 +393,15 @@ class GitLab:
         return branch
 
     def review(self, branch: str) -> None:
-        """The merge request's pipeline. GitLab clones GIT_DEPTH (20) commits, all of
-        this history; reproduce asks for all of it (the gate reads the registry)."""
+        """The merge request's pipeline, the jobs the proposal changes (lint and test ran
+        in both releases, on main). GitLab clones GIT_DEPTH (20) commits, all of this
+        history; reproduce asks for all of it (the gate reads the registry)."""
         checkout = shallow_checkout(self.project, self.workdir, depth=None, branch=branch)
         event = {
             "CI_PIPELINE_SOURCE": "merge_request_event",
             "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
         }
-        jobs = ["lint", "test", "model", "reproduce"]
+        jobs = ["model", "reproduce"]
         pipeline = run_pipeline(checkout, jobs, self.workdir, variables=self.variables | event)
         pipeline.passed(*jobs)
         model = pipeline.log.split("Job model", 1)[-1] if "Job model" in pipeline.log else ""
@@ -395,18 +421,122 @@ class GitLab:
         report(f"gitlab-ci-local: the rollback pipeline passed in {pipeline.seconds:.0f} s")
 
 
+class Azure:
+    """The pipelines on the emulation (tests/ci_steps.py's run_azure): conditions, output
+    variables, checkouts as deep as each asks, secrets only where a step maps them, the
+    docker steps on the daemon and the registry; the REST API is a recorder."""
+
+    def __init__(
+        self,
+        project: Path,
+        workdir: Path,
+        server: S3Server,
+        images: Registry,
+        api: tuple[str, list[dict[str, Any]]],
+    ):
+        self.project, self.workdir = project, workdir
+        self.api, self.calls = api
+        self.origin = workdir / "origin.git"
+        self.variables = {
+            "AWS_ENDPOINT_URL": server.endpoint,
+            "PREDICTION_LOG_URL": LOG_URL,
+            "LABELS_URL": LABELS_URL,
+        }
+        self.secrets = {
+            "registryUser": images.user,
+            "registryPassword": images.password,
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        }
+
+    def _run(self, pipeline: str, branch: str = "main", **event: Any) -> PipelineRun:
+        # The definition is the branch's, as Azure reads it.
+        checkout = shallow_checkout(self.project, self.workdir, branch=branch)
+        ensure_base_images(checkout / "Dockerfile")
+        outcome = run_azure(
+            checkout / pipeline,
+            self.origin,
+            self.workdir,
+            branch=branch,
+            variables=self.variables,
+            secrets=self.secrets,
+            api=self.api,
+            **event,
+        )
+        report(f"Azure emulation: {pipeline} ({event.get('reason')}) in {outcome.seconds:.0f} s")
+        return outcome
+
+    def release(self) -> tuple[dict, str]:
+        """azure-pipelines.yml for a push to main: check, gate, staging, production."""
+        outcome = self._run("azure-pipelines.yml", reason="IndividualCI")
+        outcome.succeeded("lint", "test", "image", "gate", "build", "staging", "production")
+        outcome.skipped("reproduce", "rollback")
+        gate = outcome.trees["build"] / "reports" / "gate.json"
+        return json.loads(gate.read_text()), outcome.log
+
+    def monitor_and_retrain(self, data: dict, version: str) -> str:
+        """azure-pipelines-monitor.yml on its schedule: the monitor, then the retrain
+        stage's pull request."""
+        outcome = self._run("azure-pipelines-monitor.yml", reason="Schedule")
+        outcome.succeeded("monitor", "retrain")
+        drift = outcome.trees["monitor"] / "reports" / "drift.json"
+        _judged(json.loads(drift.read_text()), data, version)
+        (request,) = self.calls
+        path = "/data-science-team/penguin-model/_apis/git/repositories/penguin-model/"
+        assert request["path"] == f"{path}pullrequests?api-version=7.1", request
+        assert request["authorization"] == "Bearer build-service-token", request
+        body = request["json"]
+        reason = body["title"].removeprefix("Retrain: ")
+        assert reason.startswith("drift in "), body
+        assert f"Learned from {REQUESTS} new labelled rows" in body["description"], body
+        assert body["targetRefName"] == "refs/heads/main", body
+        branch = body["sourceRefName"].removeprefix("refs/heads/")
+        _proposed(self.origin, branch, reason)
+        return branch
+
+    def review(self, branch: str) -> None:
+        """The pull request's validation run; the lint and test jobs ran on main's
+        releases, the image and reproduce jobs are the ones the proposal changes."""
+        outcome = self._run(
+            "azure-pipelines.yml",
+            branch,
+            reason="PullRequest",
+            target="main",
+            only={"image", "reproduce"},
+        )
+        outcome.succeeded("image", "reproduce")
+        outcome.skipped("gate", "rollback")
+        pulled = outcome.logs["image/Pull the labelled rows retraining kept"]
+        assert _FEEDBACK_PULLED.search(pulled), pulled[-6000:]
+
+    def rollback(self) -> None:
+        """Run pipeline on main with the rollback's reason (its rollback stage; the check
+        stage, which a rollback run also starts, ran on every release)."""
+        outcome = self._run(
+            "azure-pipelines.yml",
+            reason="Manual",
+            parameters={"rollbackReason": REASON},
+            only={"rollback"},
+        )
+        outcome.succeeded("rollback")
+        outcome.skipped("gate")
+
+
 @contextlib.contextmanager
 def _provider(
     name: str, project: Path, workdir: Path, server: S3Server, images: Registry
 ) -> Iterator[GitHub | GitLab]:
     if name == "github":
         yield GitHub(project, workdir, server, images)
-        return
-    with gitlab_server(workdir / "origin.git") as gitlab:
-        yield GitLab(project, workdir, server, images, gitlab)
+    elif name == "azure":
+        with api_recorder() as api:
+            yield Azure(project, workdir, server, images, api)
+    else:
+        with gitlab_server(workdir / "origin.git") as gitlab:
+            yield GitLab(project, workdir, server, images, gitlab)
 
 
-@pytest.mark.parametrize("provider", ["github", "gitlab"])
+@pytest.mark.parametrize("provider", ["github", "gitlab", "azure"])
 def test_first_weeks_of_a_level_4_repository(
     provider: str, tmp_path: Path, template_url: str
 ) -> None:
@@ -433,6 +563,9 @@ def test_first_weeks_of_a_level_4_repository(
 
         # 1. The first model, in the DVC remote and on main.
         run(project, uv(), "sync", "--locked", "--quiet")
+        if data.get("dataset") == "csv":
+            write_training_csv(project, data)
+            run(project, uv(), "run", "--no-sync", "dvc", "add", data["csv_path"])
         run(project, *server.wrap(uv(), "run", "--no-sync", "dvc", "repro"))
         run(project, "git", "add", "--all")
         run(project, "git", "commit", "--quiet", "-m", "First model")
