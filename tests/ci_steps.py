@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 from generated import release_tag, run, uv_env
-from real_ci import runner_path
+from real_ci import exact_uv, runner_path
 
 # Actions, tasks and steps that only prepare what this machine already provides.
 SETUP: dict[str, str] = {
@@ -256,6 +256,7 @@ CANNOT_RUN = {
 }
 _OUTPUT = re.compile(r"^##vso\[task\.setvariable variable=([^;\]]+)([^\]]*)\](.*)$", re.M)
 _RUNTIME = re.compile(r"^\$\[(.*)\]$", re.S)
+_UV_PIN = re.compile(r"\buv==([\w.]+)")
 _PARAMETER = re.compile(r"\$\{\{\s*parameters\.(\w+)\s*\}\}")
 
 
@@ -503,6 +504,8 @@ def _run_job(
         _clone(origin, branch, tree, {})
     tree.mkdir(parents=True, exist_ok=True)
     temp.mkdir(exist_ok=True)
+    # The hosted agent's tools (docker, git, curl, jq); uv once a step installs it.
+    path = runner_path(tree.parent)
 
     def lookup(base: str, key: str) -> str:
         assert base == "variables", f"a step condition reads {base}"
@@ -523,16 +526,19 @@ def _run_job(
         if kind in CANNOT_RUN:
             outcome.not_run.append(step_id)
             continue
-        if kind is not None or label in SETUP:
-            assert kind in SETUP or label in SETUP, f"{step_id} uses {kind}: classify it"
-            continue
-
         known = {**variables, **secrets}
 
         def expand(value: str, known: Mapping[str, str] = known) -> str:
             return _MACRO.sub(lambda m: known.get(m.group(1), m.group(0)), value)
 
-        env = {**uv_env(), "PATH": runner_path(tree.parent), "AGENT_TEMPDIRECTORY": str(temp)}
+        if kind is not None or label in SETUP:
+            assert kind in SETUP or label in SETUP, f"{step_id} uses {kind}: classify it"
+            # The agent's uv is the version the step installs, from the package index.
+            if pinned := _UV_PIN.search(expand(str(step.get("script", "")))):
+                path = f"{exact_uv(pinned.group(1))}{os.pathsep}{runner_path(tree.parent)}"
+            continue
+
+        env = {**uv_env(), "PATH": path, "AGENT_TEMPDIRECTORY": str(temp)}
         env |= {k.upper().replace(".", "_"): v for k, v in variables.items()}
         env |= {k: expand(v) for k, v in _strings(step.get("env")).items()}
         result = subprocess.run(
