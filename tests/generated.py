@@ -151,10 +151,12 @@ def check_generated_project(project: Path) -> None:
 _TOOLS = Path(sys.executable).parent  # this repo's venv: the checkers group of pyproject.toml
 
 # check-jsonschema's vendored schema for each provider's config files (Azure: the main
-# pipeline and the pipelines beside it).
+# pipeline and the pipelines beside it) and for the dependency-update bot's.
 _CI_SCHEMAS = {
     ".gitlab-ci.yml": "vendor.gitlab-ci",
     "azure-pipelines*.yml": "vendor.azure-pipelines",
+    ".github/dependabot.yml": "vendor.dependabot",
+    "renovate.json": "vendor.renovate",
 }
 
 
@@ -178,7 +180,7 @@ def check_ci_config(project: Path) -> None:
             run(
                 project,
                 _tool("check-jsonschema"),
-                *("--regex-variant", "python", "--builtin-schema", schema_name, path.name),
+                *("--regex-variant", "python", "--builtin-schema", schema_name, str(path)),
             )
     for dockerfile in project.glob("Dockerfile*"):
         run(project, _tool("hadolint"), dockerfile.name)

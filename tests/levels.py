@@ -125,16 +125,18 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
 # Files that depend on the dataset answer as well, from the level given.
 SAMPLE_FILES: dict[int, tuple[str, ...]] = {2: ("src/{package}/pipeline/ingest.py",)}
 
-# The CI files each level adds, per provider (GitLab and Azure grow one file).
+# The CI files each level adds, per provider (GitLab and Azure grow one file), with the
+# dependency-update bot's configuration (Dependabot on GitHub, Renovate elsewhere).
 CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
     1: {
         "github": (
+            ".github/dependabot.yml",
             ".github/workflows/ci.yml",
             ".github/workflows/release.yml",
             ".github/workflows/template-update.yml",
         ),
-        "gitlab": (".gitlab-ci.yml",),
-        "azure": ("azure-pipelines.yml", "azure-pipelines-template-update.yml"),
+        "gitlab": (".gitlab-ci.yml", "renovate.json"),
+        "azure": ("azure-pipelines.yml", "azure-pipelines-template-update.yml", "renovate.json"),
     },
     2: {"github": (".github/workflows/train.yml",)},
     3: {"github": (".github/workflows/deploy.yml", ".github/workflows/rollback.yml")},

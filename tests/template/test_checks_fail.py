@@ -212,6 +212,32 @@ def test_a_schema_error_fails_the_suite(level1: Callable[[str], Path], provider:
         check_ci_config(project)
 
 
+@pytest.mark.parametrize(
+    ("provider", "config", "broken"),
+    [
+        # An ecosystem Dependabot does not have: the config is refused before any update.
+        (
+            "github",
+            ".github/dependabot.yml",
+            ("package-ecosystem: uv", "package-ecosystem: poetry"),
+        ),
+        # A custom manager of a kind Renovate does not have.
+        ("gitlab", "renovate.json", ('"customType": "regex"', '"customType": "grep"')),
+    ],
+)
+def test_a_dependency_bot_config_error_fails_the_suite(
+    level1: Callable[[str], Path], provider: str, config: str, broken: tuple[str, str]
+) -> None:
+    project = level1(provider)
+    check_ci_config(project)
+    path = project / config
+    text = path.read_text()
+    assert broken[0] in text
+    path.write_text(text.replace(broken[0], broken[1], 1))
+    with pytest.raises(AssertionError, match="check-jsonschema"):
+        check_ci_config(project)
+
+
 def test_a_dockerfile_lint_error_fails_the_suite(level1: Callable[[str], Path]) -> None:
     project = level1("none")
     dockerfile = project / "Dockerfile"
