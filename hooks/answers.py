@@ -9,21 +9,38 @@ to type instead. That sentence is what the user reads under either engine.
 
 from __future__ import annotations
 
+import importlib.util
 import keyword
 import os
 import re
 import sys
 import unicodedata
 from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-# The Microsoft MLOps maturity model's names for its levels (shared/seeds).
+
+def _load_questions() -> ModuleType:
+    """questions.py beside this file, loaded by path as this file is (no package)."""
+    name = "_mlops_ladder_questions"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("questions.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+# The questions and their choices are declared once, in questions.py.
+QUESTIONS = _load_questions().BY_NAME
+
+# The Microsoft MLOps maturity model's names for its levels (shared/seeds), from the
+# maturity_level question's labels ("2 - Automated training").
 LEVEL_NAMES: dict[int, str] = {
-    0: "No MLOps",
-    1: "DevOps but no MLOps",
-    2: "Automated training",
-    3: "Automated model deployment",
-    4: "Full MLOps automated operations",
+    level: str(label).partition(" - ")[2] for level, label in QUESTIONS["maturity_level"].choices
 }
 # Levels whose features this version of the template generates. Offering a level that
 # renders nothing of its own would be a lie in the generated README, so it is refused.
@@ -40,14 +57,14 @@ TEMPLATE_VERSION = "0.1.0"
 # Copier's shorthands for a template source (copier's _vcs.ALIASES).
 _SOURCE_ALIASES = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 
-PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
-LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
-TASKS = ("classification", "regression")
-CI_PROVIDERS = ("github", "gitlab", "azure", "none")
-DATASETS = ("sample", "csv")
-TRACKERS = ("dvclive", "mlflow")
-COMPUTES = ("local", "azureml")
-DEPLOY_TARGETS = ("kubernetes", "azureml", "none")
+PYTHON_VERSIONS: tuple[str, ...] = QUESTIONS["python_version"].values
+LICENSES: tuple[str, ...] = QUESTIONS["license"].values
+TASKS: tuple[str, ...] = QUESTIONS["task"].values
+CI_PROVIDERS: tuple[str, ...] = QUESTIONS["ci_provider"].values
+DATASETS: tuple[str, ...] = QUESTIONS["dataset"].values
+TRACKERS: tuple[str, ...] = QUESTIONS["tracking"].values
+COMPUTES: tuple[str, ...] = QUESTIONS["compute"].values
+DEPLOY_TARGETS: tuple[str, ...] = QUESTIONS["deploy_target"].values
 
 # Target columns of the Palmer penguins sample for each task.
 SAMPLE_TARGETS = {"classification": "species", "regression": "body_mass_g"}

@@ -14,6 +14,7 @@ from generated import (
     python_available,
     run,
     uv,
+    uv_env,
     write_training_csv,
 )
 from matrix import COMBINATIONS, answers
@@ -52,6 +53,33 @@ def test_generated_project_passes_its_own_checks(name: str, tmp_path: Path) -> N
     run(project, "make", "score", "INPUT=rows.csv")
     assert (project / "data" / "processed" / "predictions.csv").is_file()
     run(project, "make", "lint")
+    _a_warning_from_the_project_fails_its_tests(project)
+
+
+def _a_warning_from_the_project_fails_its_tests(project: Path) -> None:
+    """pyproject.toml turns a warning the project's own code raises into an error (a
+    deprecated call it makes, say), and leaves warnings raised inside libraries alone."""
+    (package,) = [path.name for path in (project / "src").iterdir() if path.is_dir()]
+    (project / "src" / package / "planted.py").write_text(
+        "import warnings\n\n\ndef old() -> None:\n"
+        '    warnings.warn("planted: old() is deprecated", DeprecationWarning, stacklevel=1)\n',
+        encoding="utf-8",
+    )
+    (project / "tests" / "test_planted.py").write_text(
+        f"from {package}.planted import old\n\n\ndef test_old() -> None:\n    old()\n",
+        encoding="utf-8",
+    )
+    command = [uv(), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
+    planted = subprocess.run(
+        [*command, "tests/test_planted.py"],
+        cwd=project,
+        env=uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert planted.returncode == 1, planted.stdout + planted.stderr
+    assert "DeprecationWarning: planted: old() is deprecated" in planted.stdout, planted.stdout
 
 
 def test_documented_commands(tmp_path: Path) -> None:
