@@ -63,7 +63,9 @@ NOT_RUN_HERE: dict[str, str] = {
 
 # Variables whose value belongs to the runner, not the project: the shared uv cache here.
 _RUNNER_OWNED = {"UV_CACHE_DIR"}
-_COPY_IGNORE = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".ruff_cache")
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"
+)
 
 
 @dataclass

@@ -33,7 +33,7 @@ from mlops_ladder.service import free_port
 # start with a dot, and GitHub Actions' ${{ }} is taken out first.
 _JINJA = re.compile(r"\{\{-?\s*[\w(\[\"']|\{%-?\s*\w|\{#")
 _ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
-_SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+_SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 
 
 def project_files(root: Path) -> list[Path]:
@@ -138,13 +138,14 @@ def python_available(version: str) -> bool:
 
 def check_generated_project(project: Path) -> None:
     """What a team does on day one: install, test (with the coverage floor CI enforces,
-    from level 1), lint, format-check."""
+    from level 1), lint, format-check, type-check."""
     run(project, uv(), "sync", "--quiet")
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     coverage = ["--cov"] if "[tool.coverage.report]" in pyproject else []
     run(project, uv(), "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", *coverage)
     run(project, uv(), "run", "--no-sync", "ruff", "check", "--no-cache", ".")
     run(project, uv(), "run", "--no-sync", "ruff", "format", "--check", "--no-cache", ".")
+    run(project, uv(), "run", "--no-sync", "mypy")
 
 
 # Level 1 -------------------------------------------------------------------------------

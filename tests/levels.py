@@ -19,6 +19,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "Makefile",
         "README.md",
         "data/feedback/.gitkeep",
+        "docs/mlops/level-0.md",
         "data/interim/.gitkeep",
         "data/processed/.gitkeep",
         "data/raw/.gitkeep",
@@ -43,6 +44,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
     ),
     1: (
         ".dockerignore",
+        "docs/mlops/level-1.md",
         ".pre-commit-config.yaml",
         "Dockerfile",
         "src/{package}/body_limit.py",
@@ -52,6 +54,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
     ),
     2: (
         ".dvc/.gitignore",
+        "docs/mlops/level-2.md",
         ".dvc/config",
         ".dvcignore",
         "Dockerfile.train",
@@ -74,6 +77,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "src/{package}/pipeline/evaluate.py",
         "src/{package}/pipeline/experiment.py",
         "src/{package}/pipeline/paths.py",
+        "src/{package}/pipeline/config.py",
         "src/{package}/pipeline/prepare.py",
         "src/{package}/pipeline/promote.py",
         "src/{package}/pipeline/schema.py",
@@ -86,6 +90,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
     3: (
         "conf/card/default.yaml",
         "conf/gate/default.yaml",
+        "docs/mlops/level-3.md",
         "src/{package}/pipeline/card.py",
         "src/{package}/pipeline/gate.py",
         "src/{package}/pipeline/rollback.py",
@@ -106,6 +111,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "conf/feedback/default.yaml",
         "conf/monitor/default.yaml",
         "conf/retrain/default.yaml",
+        "docs/mlops/level-4.md",
         "src/{package}/pipeline/monitor.py",
         "src/{package}/pipeline/feedback.py",
         "src/{package}/pipeline/simulate.py",

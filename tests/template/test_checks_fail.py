@@ -66,6 +66,14 @@ def test_a_lint_error_fails_the_suite(project: Path) -> None:
         check_generated_project(project)
 
 
+@pytest.mark.slow
+def test_a_type_error_fails_the_suite(project: Path) -> None:
+    module = next((project / "src").glob("*/data.py"))
+    module.write_text(module.read_text() + '\n\ndef planted() -> int:\n    return "one"\n')
+    with pytest.raises(AssertionError, match="mypy"):
+        check_generated_project(project)
+
+
 # Level 1: the Azure emulation, the CI linters, the hooks and the service checks ----------
 def _pipeline(root: Path, steps: str) -> Path:
     root.mkdir(parents=True)

@@ -302,14 +302,20 @@ def test_climb_from_level_1_keeps_the_users_edits(tmp_path: Path) -> None:
     train = next((project / "src").glob("*/train.py"))
     train.write_text(train.read_text().replace("Ridge(alpha=1.0)", "Ridge(alpha=0.5)"))
     readme = project / "README.md"
-    readme.write_text(readme.read_text() + "\n## Team notes\n\nOwned by the seabird team.\n")
+    readme.write_text(readme.read_text() + "\n## Owners\n\nOwned by the seabird team.\n")
     run(project, "git", "commit", "--quiet", "--all", "-m", "Our own changes")
 
     copier_update(project, {"maturity_level": LEVEL})
 
     assert "Ridge(alpha=0.5)" in train.read_text()
-    assert "Owned by the seabird team." in readme.read_text()
-    assert "## Level 2: Automated training" in readme.read_text()
+    assert readme.read_text().endswith("\n## Owners\n\nOwned by the seabird team.\n")
+    assert "<<<<<<<" not in readme.read_text()
+    assert "(docs/mlops/level-2.md)" in readme.read_text()
+    assert (
+        (project / "docs" / "mlops" / "level-2.md")
+        .read_text()
+        .startswith("# Level 2: Automated training")
+    )
     package = train.parent.name
     missing = expected_files(LEVEL, package, data["ci_provider"]) - set(project_files(project))
     assert not missing, f"the climb did not add {sorted(map(str, missing))}"

@@ -6,8 +6,10 @@ feature step or a silent accuracy drop shows up here rather than in production.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -18,6 +20,12 @@ from {{ cookiecutter.package_name }}.train import ModelBundle, save, train
 
 # The penguins column this project's task predicts.
 TARGET = "{{ {'classification': 'species', 'regression': 'body_mass_g'}[cookiecutter.task] }}"
+
+
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as a client sends them: JSON objects, null for a missing value."""
+    rows: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
+    return rows
 
 
 @pytest.fixture(scope="session")

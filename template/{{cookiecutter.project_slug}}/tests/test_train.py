@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.train import (
     ModelBundle,
@@ -33,14 +35,16 @@ def test_bundle_records_what_scoring_needs(bundle: ModelBundle, settings: Settin
     assert "island" not in bundle.numeric_features
 
 
-def test_fingerprint_names_the_training_data(bundle: ModelBundle, penguins) -> None:
+def test_fingerprint_names_the_training_data(bundle: ModelBundle, penguins: pd.DataFrame) -> None:
     assert bundle.data_sha256 == fingerprint(penguins)
     changed = penguins.copy()
     changed.loc[0, "island"] = "Anvers"
     assert fingerprint(changed) != bundle.data_sha256
 
 
-def test_training_is_reproducible(bundle: ModelBundle, penguins, settings: Settings) -> None:
+def test_training_is_reproducible(
+    bundle: ModelBundle, penguins: pd.DataFrame, settings: Settings
+) -> None:
     assert train(penguins, settings).metrics == bundle.metrics
 
 
