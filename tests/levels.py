@@ -28,6 +28,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "pyproject.toml",
         "src/{package}/__init__.py",
         "src/{package}/__main__.py",
+        "src/{package}/bundle.py",
         "src/{package}/cli.py",
         "src/{package}/config.py",
         "src/{package}/data.py",

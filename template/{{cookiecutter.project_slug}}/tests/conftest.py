@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from palmerpenguins import load_penguins
 
+from {{ cookiecutter.package_name }}.bundle import ModelBundle
 from {{ cookiecutter.package_name }}.config import Settings
-from {{ cookiecutter.package_name }}.train import ModelBundle, save, train
+from {{ cookiecutter.package_name }}.train import save, train
 
 # The penguins column this project's task predicts.
 TARGET = "{{ {'classification': 'species', 'regression': 'body_mass_g'}[cookiecutter.task] }}"

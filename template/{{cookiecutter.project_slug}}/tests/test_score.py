@@ -5,13 +5,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.bundle import ModelBundle
 from {{ cookiecutter.package_name }}.data import DataError
 from {{ cookiecutter.package_name }}.score import (
     load_model,
     predict,
     score_file,
 )
-from {{ cookiecutter.package_name }}.train import ModelBundle
 
 
 def test_score_file_adds_predictions_to_every_row(

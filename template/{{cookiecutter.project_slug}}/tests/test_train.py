@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from {{ cookiecutter.package_name }}.bundle import (
+    ModelBundle,
+)
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.train import (
-    ModelBundle,
     fingerprint,
     train,
 )

@@ -9,12 +9,12 @@ from typing import BinaryIO
 import joblib
 import pandas as pd
 
+from {{ cookiecutter.package_name }}.bundle import ModelBundle
 from {{ cookiecutter.package_name }}.data import (
     DataError,
     read_csv,
     require_columns,
 )
-from {{ cookiecutter.package_name }}.train import ModelBundle
 {% if cookiecutter is at_level(2) %}
 # Training is the pipeline's train stage (dvc.yaml): one path to a model.
 TRAIN_COMMAND = "make train"
