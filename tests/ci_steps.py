@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from generated import release_tag, run, uv_env
+from generated import release_tag, run, runner_env
 from real_ci import exact_uv, runner_path
 
 # Actions, tasks and steps that only prepare what this machine already provides.
@@ -227,7 +227,7 @@ def _run_step(step: Step, job: Job, tree: Path, agent: Mapping[str, str], outcom
         outcome.setup.append(step.id)
         return
     assert step.script is not None
-    env = {**uv_env(), **agent}
+    env = runner_env(**agent)
     for key, value in step.env.items():
         if key not in _RUNNER_OWNED:
             env[key] = _expand(value, env)
@@ -540,7 +540,7 @@ def _run_job(
                 path = f"{exact_uv(pinned.group(1))}{os.pathsep}{runner_path(tree.parent)}"
             continue
 
-        env = {**uv_env(), "PATH": path, "AGENT_TEMPDIRECTORY": str(temp)}
+        env = runner_env(PATH=path, AGENT_TEMPDIRECTORY=str(temp))
         env |= {k.upper().replace(".", "_"): v for k, v in variables.items()}
         env |= {k: expand(v) for k, v in _strings(step.get("env")).items()}
         result = subprocess.run(

@@ -33,6 +33,19 @@ def _index_pages_cached() -> None:
         os.environ["UV_CONFIG_FILE"] = str(Path(__file__).with_name("uv.toml"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Every render type-checks the same stubs (pandas-stubs and numpy are most of a cold
+    # run: 36 s against 5 s with a warm cache, a level-4 render here). mypy checks each
+    # cached module against its source's hash, so a cache that renders on the same Python
+    # share is as strict as a cold one (test_checks_fail plants a type error). One folder
+    # per session, which xdist's workers share: each worker's basetemp is in the
+    # session's. Generated CI's jobs start without it (tests/generated.py's runner_env).
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+    os.environ["MYPY_CACHE_DIR"] = str(shared / "mypy-cache")
+
+
 # The slow tests' modules, longest tests first (figures from `./dev test --durations=0`).
 # With `./dev test`'s --maxschedchunk 1, xdist hands each worker one or two tests at a
 # time, so the longest start first, on both workers, and the short tests fill the last

@@ -77,6 +77,18 @@ def uv_env() -> dict[str, str]:
     return env
 
 
+# What the generator's tests give rendered projects and a CI runner would not have: the
+# type checker's cache that every render shares (tests/conftest.py). Runs of generated CI
+# (tests/real_ci.py, tests/ci_steps.py) start without it, as a runner's job does.
+HARNESS_ONLY = ("MYPY_CACHE_DIR",)
+
+
+def runner_env(**extra: str) -> dict[str, str]:
+    """uv_env() as a CI runner's job sees it: without the harness's own caches."""
+    env = {key: value for key, value in uv_env().items() if key not in HARNESS_ONLY}
+    return {**env, **extra}
+
+
 def uv() -> str:
     found = shutil.which("uv")
     assert found, "uv is not on the PATH: run the tests through the README's test command"

@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from filelock import FileLock
-from generated import run, uv, uv_env
+from generated import run, runner_env, uv, uv_env
 
 # This repository's virtual environment (the checkers group): act comes from there, and
 # none of it is on the runner's PATH.
@@ -206,7 +206,7 @@ def run_workflow(
     for name, value in (secrets or {}).items():
         command += ["--secret", f"{name}={value}"]
     env = {
-        **uv_env(),
+        **runner_env(),
         "PATH": runner_path(workdir),
         "ACT_ARTIFACTS": str(artifacts),
         "NO_COLOR": "1",
@@ -421,7 +421,7 @@ def run_pipeline(
         *jobs,
     ]
     path = os.pathsep.join([str(exact_uv(found.group(1))), runner_path(workdir)])
-    env = {**uv_env(), "PATH": path, "NO_COLOR": "1", "UV_NO_PROGRESS": "1"}
+    env = runner_env(PATH=path, NO_COLOR="1", UV_NO_PROGRESS="1")
     env.pop("VIRTUAL_ENV", None)
     started = time.monotonic()
     result = subprocess.run(
