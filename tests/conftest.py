@@ -46,7 +46,8 @@ def _one_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["MYPY_CACHE_DIR"] = str(shared / "mypy-cache")
 
 
-# The slow tests' modules, longest tests first (figures from `./dev test --durations=0`).
+# The slow tests' modules, longest tests first (figures from `./dev test`'s --durations,
+# a fresh clone of 010d0a3).
 # With `./dev test`'s --maxschedchunk 1, xdist hands each worker one or two tests at a
 # time, so the longest start first, on both workers, and the short tests fill the last
 # minutes. xdist's default hands out chunks of a quarter of a worker's share: the renders,
@@ -55,17 +56,17 @@ def _one_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 # An entry is a module or a test's node id. Each test's S3 server has ports of its own,
 # so the three scenarios, the longest tests, go first.
 LONGEST_FIRST = (
-    "test_scenario.py::test_first_weeks_of_a_level_4_repository[gitlab]",  # 23 min
-    "test_scenario.py::test_first_weeks_of_a_level_4_repository[github]",  # 18 min
-    "test_scenario.py",  # Azure's, on the emulation
-    "test_level4.py",  # 140-255 s each
-    "test_level3.py",  # 100-200 s
-    "test_level2.py",  # 95-190 s
-    "test_upgrade.py",  # the climb to level 4: 200 s
-    "test_cli.py",  # the demo: 120 s
-    "test_images.py",  # 60-180 s: image builds and container runs
-    "test_level1.py",  # 60-150 s: GitHub and GitLab on real runners
-    "test_object_storage.py",  # 100 s
+    "test_scenario.py::test_first_weeks_of_a_level_4_repository[gitlab]",  # 1060 s
+    "test_scenario.py::test_first_weeks_of_a_level_4_repository[github]",  # 810 s
+    "test_scenario.py",  # Azure's, on the emulation: 1000 s
+    "test_level4.py",  # 275-330 s each
+    "test_level3.py",  # 180-320 s
+    "test_level2.py",  # 205-360 s
+    "test_upgrade.py",  # the climb to level 4: 350 s
+    "test_cli.py",  # the demo: 215 s
+    "test_images.py",  # 55-230 s: image builds and container runs
+    "test_level1.py",  # 40-170 s: GitHub and GitLab on real runners
+    "test_object_storage.py",  # 60 s
     "test_generated_suite.py",
     "test_real_checks_fail.py",
     "test_checks_fail.py",
