@@ -212,7 +212,6 @@ def run_workflow(
         "NO_COLOR": "1",
         "UV_NO_PROGRESS": "1",
     }
-    env.pop("VIRTUAL_ENV", None)
     started = time.monotonic()
     result = subprocess.run(
         command, cwd=checkout, env=env, capture_output=True, text=True, timeout=1800, check=False
@@ -422,7 +421,6 @@ def run_pipeline(
     ]
     path = os.pathsep.join([str(exact_uv(found.group(1))), runner_path(workdir)])
     env = runner_env(PATH=path, NO_COLOR="1", UV_NO_PROGRESS="1")
-    env.pop("VIRTUAL_ENV", None)
     started = time.monotonic()
     result = subprocess.run(
         command, cwd=checkout, env=env, capture_output=True, text=True, timeout=1800, check=False

@@ -204,8 +204,12 @@ def _proposed(origin: Path, branch: str, reason: str) -> None:
     assert re.search(rf"data/feedback/labelled-\S+-{REQUESTS}\.csv\.dvc", files), files
 
 
-# What retraining changes: data pointers, the pipeline's lock and its outputs, not code.
-_CODE = ("src", "tests", "conf", "pyproject.toml", "uv.lock", "Dockerfile", "dvc.yaml")
+# What the check jobs read (lint, test, image) and retraining must leave alone: it
+# changes data pointers, the pipeline's lock and its outputs.
+_CODE = (
+    *("src", "tests", "conf", "notebooks", "pyproject.toml", "uv.lock", "dvc.yaml"),
+    *("Dockerfile", ".dockerignore", ".pre-commit-config.yaml", "Makefile"),
+)
 
 
 def _same_code(origin: Path, released: str, branch: str) -> None:
