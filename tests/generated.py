@@ -114,10 +114,10 @@ def run(project: Path, *command: str, timeout: float = 900) -> subprocess.Comple
 
 
 def pipeline(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """``python -m <package>.pipeline <arguments>`` in the project, whatever its exit."""
+    """``python -m <package> pipeline <arguments>`` in the project, whatever its exit."""
     (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
     return subprocess.run(
-        [uv(), "run", "--no-sync", "python", "-m", f"{package}.pipeline", *arguments],
+        [uv(), "run", "--no-sync", "python", "-m", package, "pipeline", *arguments],
         cwd=project,
         env=uv_env(),
         capture_output=True,

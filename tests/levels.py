@@ -74,7 +74,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "dvc.yaml",
         "params.yaml",
         "src/{package}/pipeline/__init__.py",
-        "src/{package}/pipeline/__main__.py",
+        "src/{package}/pipeline/commands.py",
         "src/{package}/pipeline/evaluate.py",
         "src/{package}/pipeline/experiment.py",
         "src/{package}/pipeline/paths.py",

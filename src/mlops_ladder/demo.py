@@ -104,7 +104,7 @@ _DRIFTED = "data/simulated/drifted.csv"
 
 
 def _pipeline(package: str, *arguments: str) -> tuple[str, ...]:
-    return ("python", "-m", f"{package}.pipeline", *arguments)
+    return ("python", "-m", package, "pipeline", *arguments)
 
 
 def _monitor_and_retrain(project: Path, run: list[str], package: str, report: Step) -> None:

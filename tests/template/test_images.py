@@ -5,18 +5,20 @@ its header says to run it, and the model it writes is the one `dvc repro` makes 
 the image, byte for byte; the service image is then built from that model (level 1: from
 `train`, as CI's image job does), becomes healthy by its own HEALTHCHECK, answers
 predictions, and from level 3 passes the release's staging tests (tests/test_deployed.py)
-against the container.
+against the container. From level 2 the service image's `pipeline` commands, whose
+libraries it leaves out, exit 2 saying what to install.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from engines import build_image, image_size, report, run_docker, running, wait_healthy
+from engines import build_image, docker, image_size, report, run_docker, running, wait_healthy
 from generated import (
     check_answers,
     check_docker_context,
@@ -24,6 +26,7 @@ from generated import (
     python_available,
     run,
     uv,
+    uv_env,
 )
 from matrix import answers
 
@@ -99,3 +102,17 @@ def test_images_build_and_run(level: int, tmp_path: Path) -> None:
                 "tests/test_deployed.py",
             ).stdout
             assert "4 passed" in deployed and "skipped" not in deployed, deployed
+    if level >= 2:
+        # The scoring image leaves the pipeline group out (--no-default-groups): the image's
+        # command line still lists the group, and a stage says what is missing.
+        stage = (console_script(project), "pipeline", "validate")
+        refused = subprocess.run(
+            [docker(), "run", "--rm", tag, *stage],
+            env=uv_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert refused.returncode == 2, (refused.stdout, refused.stderr)
+        assert "is not installed here: run `uv sync`" in refused.stderr, refused.stderr

@@ -179,7 +179,7 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     # An Optuna search with the joblib launcher: every trial tracked, the best one promoted.
     search = SEARCHES[name]
     best = _optuna_search(project, package, search, data)
-    promote = ["python", "-m", f"{package}.pipeline", "promote", str(best.parent)]
+    promote = ["python", "-m", package, "pipeline", "promote", str(best.parent)]
     run(project, uv(), "run", "--no-sync", *promote)
     # The cluster launchers are one switch away: their configs match the plugins' own.
     check_launcher_configs(project, tmp_path)

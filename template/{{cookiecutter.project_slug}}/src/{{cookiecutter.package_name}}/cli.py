@@ -1,6 +1,6 @@
 {%- if cookiecutter is at_level(2) -%}
-"""The project's command line: ``score`` files with the pipeline's model or ``serve`` it over
-HTTP. Training is the DVC pipeline's (``make train``)."""
+"""The project's command line: ``score`` files with the pipeline's model, ``serve`` it over
+HTTP, and run the ``pipeline``'s commands. Training is the DVC pipeline's (``make train``)."""
 {%- elif cookiecutter is at_level(1) -%}
 """The project's command line: ``train`` a model, ``score`` files or ``serve`` it over HTTP."""
 {%- else -%}
@@ -30,6 +30,9 @@ from {{ cookiecutter.package_name }} import train as training
 from {{ cookiecutter.package_name }}.config import Settings
 {%- if cookiecutter is at_level(2) %}
 from {{ cookiecutter.package_name }}.data import DataError
+from {{ cookiecutter.package_name }}.pipeline.commands import (
+    app as pipeline_app,
+)
 {%- else %}
 from {{ cookiecutter.package_name }}.data import DataError, load_raw
 {%- endif %}
@@ -42,6 +45,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+{%- if cookiecutter is at_level(2) %}
+# The stages dvc.yaml runs and the commands that act on their results. The group imports
+# each command's libraries when it runs, so `score` and `serve` work without them.
+app.add_typer(pipeline_app, name="pipeline")
+{%- endif %}
 
 DEFAULTS = Settings()
 ModelOption = Annotated[Path, typer.Option("--model", help="Model file.")]
