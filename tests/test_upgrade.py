@@ -205,11 +205,36 @@ REPORTING = """\"\"\"The team's own module: a one-line summary of a metrics dict
 def summary(metrics: dict[str, float]) -> str:
     return ", ".join(f"{name}={value:.3f}" for name, value in sorted(metrics.items()))
 """
-REPORTING_TEST = """from {package}.reporting import summary
+REPORTING_TEST = """from pathlib import Path
+
+from typer.testing import CliRunner
+
+from {package}.cli import app
+from {package}.reporting import summary
 
 
 def test_summary_is_sorted() -> None:
     assert summary({{"r2": 0.5, "mae": 1.0}}) == "mae=1.000, r2=0.500"
+
+
+def test_the_teams_command(tmp_path: Path) -> None:
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text('{{"r2": 0.5, "mae": 1.0}}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["summarize", str(metrics)])
+    assert result.exit_code == 0, result.output
+    assert result.output == "mae=1.000, r2=0.500\\n"
+"""
+# A command of the team's, appended to the shared command line where its comment says.
+SUBCOMMAND = """
+
+@app.command()
+def summarize(metrics: Annotated[Path, typer.Argument(help="A metrics JSON file.")]) -> None:
+    \"\"\"The team's command: a metrics file as one sorted line.\"\"\"
+    import json
+
+    from {package}.reporting import summary
+
+    typer.echo(summary(json.loads(metrics.read_text(encoding="utf-8"))))
 """
 TEAM_NOTES = "\n## On call\n\nOwned by the seabird team; ask in #seabirds.\n"
 
@@ -218,8 +243,9 @@ TEAM_NOTES = "\n## On call\n\nOwned by the seabird team; ask in #seabirds.\n"
 def test_climb_level_by_level_keeps_every_user_edit(
     template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Level 0 with a team's edits climbs one level at a time with the CLI: after each step
-    every edit is intact, the level's files are there, no conflict markers, tests green."""
+    """Level 0 with a team's edits (a module, a command appended to the command line, a
+    changed model default, a dependency, a README section, deleted files) climbs one level
+    at a time with the CLI: after each step every edit is intact, the level's files are there, no conflict markers, tests green."""
     project = _render(template, tmp_path, task="regression")
     (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
     source = project / "src" / package
@@ -227,6 +253,9 @@ def test_climb_level_by_level_keeps_every_user_edit(
     (project / "tests" / "test_reporting.py").write_text(
         REPORTING_TEST.format(package=package), encoding="utf-8"
     )
+    cli = source / "cli.py"
+    command = SUBCOMMAND.format(package=package)
+    cli.write_text(cli.read_text(encoding="utf-8") + command, encoding="utf-8")
     train = source / "train.py"
     edited = train.read_text(encoding="utf-8").replace("Ridge(alpha=1.0)", "Ridge(alpha=0.5)")
     train.write_text(edited, encoding="utf-8")
@@ -248,6 +277,7 @@ def test_climb_level_by_level_keeps_every_user_edit(
         assert result.exit_code == 0, result.output + result.stderr
         assert _answers(project)["maturity_level"] == level
         assert (source / "reporting.py").read_text(encoding="utf-8") == REPORTING
+        assert cli.read_text(encoding="utf-8").endswith(command)
         assert "Ridge(alpha=0.5)" in train.read_text(encoding="utf-8")
         assert '"rich>=13"' in (project / "pyproject.toml").read_text(encoding="utf-8")
         assert readme.read_text(encoding="utf-8").endswith(TEAM_NOTES)

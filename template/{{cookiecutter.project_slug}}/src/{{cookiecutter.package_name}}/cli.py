@@ -58,48 +58,6 @@ ModelOption = Annotated[Path, typer.Option("--model", help="Model file.")]
 def _fail(error: Exception) -> typer.Exit:
     typer.secho(f"Error: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2)
-{%- if not cookiecutter is at_level(2) %}
-
-
-@app.command()
-def train(
-    data: Annotated[
-        Path | None,
-{%- if cookiecutter.dataset == "sample" %}
-        typer.Option(help="Training CSV (default: the bundled penguins sample)."),
-{%- else %}
-        typer.Option(help="Training CSV (default: data_path in config.py)."),
-{%- endif %}
-    ] = DEFAULTS.data_path,
-    target: Annotated[str, typer.Option(help="Column to predict.")] = DEFAULTS.target,
-    model: ModelOption = DEFAULTS.model_path,
-    seed: Annotated[int, typer.Option(help="Seed of the split and the model.")] = DEFAULTS.seed,
-) -> None:
-    """Train on the raw data, report held-out metrics, and save the model."""
-    settings = replace(DEFAULTS, data_path=data, target=target, model_path=model, seed=seed)
-    try:
-        bundle = training.train(load_raw(settings), settings)
-    except DataError as error:
-        raise _fail(error) from error
-    metrics_path = training.save(bundle, settings.model_path)
-    for name, value in bundle.metrics.items():
-        typer.echo(f"{name}: {value:.4f}")
-    typer.echo(f"Model written to {settings.model_path}, metrics to {metrics_path}")
-{%- endif %}
-
-
-@app.command()
-def score(
-    input_csv: Annotated[Path, typer.Argument(help="CSV of rows to score.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
-    model: ModelOption = DEFAULTS.model_path,
-) -> None:
-    """Add predictions to every row of a CSV file."""
-    try:
-        rows = scoring.score_file(model, input_csv, output)
-    except DataError as error:
-        raise _fail(error) from error
-    typer.echo(f"Scored {rows} rows into {output}")
 {%- if cookiecutter is at_level(1) %}
 
 
@@ -225,3 +183,47 @@ def _s3_sink(url: str) -> logging.Handler:
     except ValueError as error:
         raise _fail(error) from error
 {%- endif %}
+{%- if not cookiecutter is at_level(2) %}
+
+
+@app.command()
+def train(
+    data: Annotated[
+        Path | None,
+{%- if cookiecutter.dataset == "sample" %}
+        typer.Option(help="Training CSV (default: the bundled penguins sample)."),
+{%- else %}
+        typer.Option(help="Training CSV (default: data_path in config.py)."),
+{%- endif %}
+    ] = DEFAULTS.data_path,
+    target: Annotated[str, typer.Option(help="Column to predict.")] = DEFAULTS.target,
+    model: ModelOption = DEFAULTS.model_path,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the model.")] = DEFAULTS.seed,
+) -> None:
+    """Train on the raw data, report held-out metrics, and save the model."""
+    settings = replace(DEFAULTS, data_path=data, target=target, model_path=model, seed=seed)
+    try:
+        bundle = training.train(load_raw(settings), settings)
+    except DataError as error:
+        raise _fail(error) from error
+    metrics_path = training.save(bundle, settings.model_path)
+    for name, value in bundle.metrics.items():
+        typer.echo(f"{name}: {value:.4f}")
+    typer.echo(f"Model written to {settings.model_path}, metrics to {metrics_path}")
+{%- endif %}
+
+
+# Each level adds its commands above this one, so that commands you add below it stay as
+# they are when the project climbs a level (copier update).
+@app.command()
+def score(
+    input_csv: Annotated[Path, typer.Argument(help="CSV of rows to score.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
+    model: ModelOption = DEFAULTS.model_path,
+) -> None:
+    """Add predictions to every row of a CSV file."""
+    try:
+        rows = scoring.score_file(model, input_csv, output)
+    except DataError as error:
+        raise _fail(error) from error
+    typer.echo(f"Scored {rows} rows into {output}")
