@@ -245,7 +245,8 @@ def test_climb_level_by_level_keeps_every_user_edit(
 ) -> None:
     """Level 0 with a team's edits (a module, a command appended to the command line, a
     changed model default, a dependency, a README section, deleted files) climbs one level
-    at a time with the CLI: after each step every edit is intact, the level's files are there, no conflict markers, tests green."""
+    at a time with the CLI: after each step every edit is intact, the level's files are
+    there, no conflict markers, tests green."""
     project = _render(template, tmp_path, task="regression")
     (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
     source = project / "src" / package
