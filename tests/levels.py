@@ -51,6 +51,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "src/{package}/body_limit.py",
         "src/{package}/feature_schema.py",
         "src/{package}/serve.py",
+        "src/{package}/routes.py",
         "tests/test_serve.py",
     ),
     2: (

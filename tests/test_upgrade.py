@@ -236,6 +236,28 @@ def summarize(metrics: Annotated[Path, typer.Argument(help="A metrics JSON file.
 
     typer.echo(summary(json.loads(metrics.read_text(encoding="utf-8"))))
 """
+# A route of the team's, added where routes.py says once the service exists (level 1).
+ROUTE_IMPORTS = "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends, Request\n"
+ROUTE = """
+
+@router.get("/features")
+def features(bundle: Annotated[ModelBundle, Depends(served_model)]) -> list[str]:
+    \"\"\"The features the served model reads, in its order.\"\"\"
+    return bundle.features
+"""
+ROUTE_TEST = """from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from {package}.bundle import ModelBundle
+from {package}.serve import create_app
+
+
+def test_the_teams_route(model_file: Path, bundle: ModelBundle) -> None:
+    response = TestClient(create_app(model_file)).get("/features")
+    assert response.status_code == 200
+    assert response.json() == bundle.features
+"""
 TEAM_NOTES = "\n## On call\n\nOwned by the seabird team; ask in #seabirds.\n"
 
 
@@ -244,9 +266,10 @@ def test_climb_level_by_level_keeps_every_user_edit(
     template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Level 0 with a team's edits (a module, a command appended to the command line, a
-    changed model default, a dependency, a README section, deleted files) climbs one level
-    at a time with the CLI: after each step every edit is intact, the level's files are
-    there, no conflict markers, tests green."""
+    changed model default, a dependency, a README section, deleted files), and from level 1
+    a route of the team's in the service, climbs one level at a time with the CLI: after
+    each step every edit is intact, the level's files are there, no conflict markers,
+    tests green."""
     project = _render(template, tmp_path, task="regression")
     (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
     source = project / "src" / package
@@ -271,6 +294,7 @@ def test_climb_level_by_level_keeps_every_user_edit(
     run(project, *GIT, "add", "--all")
     run(project, *GIT, "commit", "-qm", "The team's edits")
 
+    routes = source / "routes.py"
     if answer_rules().PREVIEW_LEVEL is not None:
         monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(answer_rules().PREVIEW_LEVEL))
     for level in range(1, answer_rules().highest_level() + 1):
@@ -283,6 +307,15 @@ def test_climb_level_by_level_keeps_every_user_edit(
         assert '"rich>=13"' in (project / "pyproject.toml").read_text(encoding="utf-8")
         assert readme.read_text(encoding="utf-8").endswith(TEAM_NOTES)
         assert not any(path.exists() for path in deleted)
+        if level == 1:
+            text = routes.read_text(encoding="utf-8")
+            assert text.count("from fastapi import APIRouter, Request\n") == 1
+            text = text.replace("from fastapi import APIRouter, Request\n", ROUTE_IMPORTS)
+            routes.write_text(text + ROUTE, encoding="utf-8")
+            (project / "tests" / "test_features_route.py").write_text(
+                ROUTE_TEST.format(package=package), encoding="utf-8"
+            )
+        assert routes.read_text(encoding="utf-8").endswith(ROUTE)
         files = set(project_files(project))
         missing = (
             expected_files(level, package, "github")
