@@ -30,7 +30,7 @@ from generated import (
     write_training_csv,
 )
 from levels import expected_files
-from matrix import COMBINATIONS, answers
+from matrix import COMBINATIONS, OWN_SUITE, answers
 from real_ci import fetch_depth, run_pipeline, run_workflow, shallow_checkout
 
 from mlops_ladder.render import answer_rules, copier_copy, copier_update
@@ -106,7 +106,7 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     if not python_available(data["python_version"]):
         pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
     project = copier_copy(tmp_path / "project", data)
-    check_generated_project(project)
+    check_generated_project(project, own_suite=name in OWN_SUITE[LEVEL])
     check_pre_commit(project)
     check_ci_config(project)
 

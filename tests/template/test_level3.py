@@ -23,7 +23,7 @@ from generated import (
     uv_env,
     write_training_csv,
 )
-from matrix import COMBINATIONS, answers
+from matrix import COMBINATIONS, OWN_SUITE, answers
 
 from mlops_ladder.render import answer_rules, copier_copy
 
@@ -52,7 +52,7 @@ def test_gate_in_a_fresh_clone_passes_the_champion_and_stops_a_worse_model(
     if not python_available(data["python_version"]):
         pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
     project = copier_copy(tmp_path / "project", data)
-    check_generated_project(project)
+    check_generated_project(project, own_suite=name in OWN_SUITE[LEVEL])
     check_ci_config(project)
     check_deployment(project, data, tmp_path)
     if data.get("dataset") == "csv":
