@@ -1,9 +1,9 @@
 """A render that offers s3://, against a real S3 server (SeaweedFS, which checks request
 signatures): `make push` sends data and model to the bucket the answer names, a wrong
 secret is refused, a fresh clone's `make pull` gets the same model back; and the level-4
-service ships its prediction log to a bucket in batches the monitor's `dvc get-url`
-fetches back. (The generated unit tests of the S3 sink keep moto: an in-process fake is
-their point.)"""
+service ships its prediction log to a bucket in batches that `pipeline fetch` (DVC's
+get-url) brings back where the monitor reads them. (The generated unit tests of the S3
+sink keep moto: an in-process fake is their point.)"""
 
 from __future__ import annotations
 
@@ -102,15 +102,15 @@ def _prediction_log(project: Path, server: S3Server, tmp_path: Path) -> None:
     objects = s3_objects(server, "predictions", "penguin-model/")
     records = [line for content in objects.values() for line in content.splitlines()]
     assert len(records) == REQUESTS, f"{len(records)} records in {sorted(objects)}"
-    fetched = tmp_path / "fetched"
-    run(project, *server.wrap(uv(), "run", "--no-sync", "dvc", "get-url", LOG_URL, str(fetched)))
-    lines = [
-        line
-        for path in fetched.rglob("*")
-        if path.is_file()
-        for line in path.read_text().splitlines()
-    ]
-    assert len(lines) == REQUESTS, f"dvc get-url fetched {len(lines)} records"
+    (package,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    fetch = ["python", "-m", package, "pipeline", "fetch", "--log-url", LOG_URL]
+    run(project, *server.wrap(uv(), "run", "--no-sync", *fetch))
+    # The batches themselves, where `monitor` reads its default log (not nested in it).
+    fetched = list((project / "logs" / "predictions").iterdir())
+    assert fetched and all(path.is_file() for path in fetched), fetched
+    lines = [line for path in fetched for line in path.read_text().splitlines()]
+    assert len(lines) == REQUESTS, f"pipeline fetch fetched {len(lines)} records"
     report(
-        f"s3: the service shipped {REQUESTS} predictions to {LOG_URL}; dvc get-url read them back"
+        f"s3: the service shipped {REQUESTS} predictions to {LOG_URL}; "
+        "pipeline fetch read them back"
     )
