@@ -37,15 +37,22 @@ import json, statistics, sys, tempfile, time
 from pathlib import Path
 from fastapi.testclient import TestClient
 from palmerpenguins import load_penguins
-from penguin_model.prediction_log import PredictionLog, folder_sink
-from penguin_model.serve import create_app
+from penguin_model.serving.app import create_app
+from penguin_model.serving.prediction_log import PredictionLog, folder_sink
+from penguin_model.serving.routing import Router
+from penguin_model.serving.telemetry import Telemetry
 
 requests = int(sys.argv[1])
 features = load_penguins().drop(columns=["species", "year"])
 row = json.loads(features.loc[[0]].to_json(orient="records"))[0]
 
 def timings(log):
-    with TestClient(create_app(Path("models/model.skops"), prediction_log=log)) as client:
+    # The service as level 4's `serve` puts it together, with the log or without it.
+    extensions = [Telemetry(Path("reports/drift.json"), log), *([log] if log else [])]
+    service = create_app(
+        Router.load(Path("models/model.skops")), extensions, refuse_out_of_schema=False
+    )
+    with TestClient(service) as client:
         for _ in range(50):
             client.post("/predict", json=row)
         samples = []
@@ -74,7 +81,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from penguin_model.config import Settings
 from penguin_model.pipeline.monitor import Thresholds, monitor, read_log, write_report
-from penguin_model.prediction_log import FILE_NAME
+from penguin_model.serving.prediction_log import FILE_NAME
 from penguin_model.score import predict
 from penguin_model.train import train
 

@@ -19,7 +19,7 @@ from mlops_ladder.render import answer_rules, copier_copy, template_root
 # Per level: the files its page shows whole ({package} is the package folder's name).
 KEY_FILES: dict[int, tuple[str, ...]] = {
     0: ("src/{package}/train.py", "Makefile"),
-    1: (".github/workflows/ci.yml", "Dockerfile", "src/{package}/serve.py"),
+    1: (".github/workflows/ci.yml", "Dockerfile", "src/{package}/serving/app.py"),
     2: ("dvc.yaml", "conf/config.yaml", "conf/model/random_forest.yaml"),
     3: (
         "conf/gate/default.yaml",

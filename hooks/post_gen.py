@@ -33,6 +33,7 @@ CONDITIONAL_FOLDERS = (
     "conf/*",
     "conf",
     "src/*/pipeline",
+    "src/*/serving",
 )
 
 

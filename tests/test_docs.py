@@ -52,8 +52,8 @@ def test_each_built_level_page_shows_its_render(site: Path) -> None:
         for level in range(answer_rules().HIGHEST_BUILT_LEVEL + 1)
     }
     assert "── train.py" in pages[0]
-    assert "── serve.py" not in pages[0]
-    assert "── serve.py" in pages[1]
+    assert "── serving" not in pages[0]
+    assert "── app.py" in pages[1]
     assert "── ci.yml" in pages[1]
     assert "── dvc.yaml" not in pages[1]
     assert "── dvc.yaml" in pages[2]

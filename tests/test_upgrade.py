@@ -250,14 +250,17 @@ ROUTE_TEST = """from pathlib import Path
 from fastapi.testclient import TestClient
 
 from {package}.bundle import ModelBundle
-from {package}.serve import create_app
+from {package}.serving.app import create_app
+from {package}.serving.models import OneModel
 
 
 def test_the_teams_route(model_file: Path, bundle: ModelBundle) -> None:
-    response = TestClient(create_app(model_file)).get("/features")
+    response = TestClient(create_app(OneModel.load(model_file))).get("/features")
     assert response.status_code == 200
     assert response.json() == bundle.features
 """
+BATCH_LIMIT = "MAX_BATCH_ROWS = 10_000\n"
+TEAM_BATCH_LIMIT = "MAX_BATCH_ROWS = 2_000\n"
 TEAM_NOTES = "\n## On call\n\nOwned by the seabird team; ask in #seabirds.\n"
 
 
@@ -294,7 +297,9 @@ def test_climb_level_by_level_keeps_every_user_edit(
     run(project, *GIT, "add", "--all")
     run(project, *GIT, "commit", "-qm", "The team's edits")
 
-    routes = source / "routes.py"
+    routes = source / "serving" / "routes.py"
+    # A changed default inside the service's shared code, where a level could once branch.
+    service_app = source / "serving" / "app.py"
     if answer_rules().PREVIEW_LEVEL is not None:
         monkeypatch.setenv(answer_rules().PREVIEW_VARIABLE, str(answer_rules().PREVIEW_LEVEL))
     for level in range(1, answer_rules().highest_level() + 1):
@@ -315,7 +320,11 @@ def test_climb_level_by_level_keeps_every_user_edit(
             (project / "tests" / "test_features_route.py").write_text(
                 ROUTE_TEST.format(package=package), encoding="utf-8"
             )
+            text = service_app.read_text(encoding="utf-8")
+            assert text.count(BATCH_LIMIT) == 1
+            service_app.write_text(text.replace(BATCH_LIMIT, TEAM_BATCH_LIMIT), encoding="utf-8")
         assert routes.read_text(encoding="utf-8").endswith(ROUTE)
+        assert TEAM_BATCH_LIMIT in service_app.read_text(encoding="utf-8")
         files = set(project_files(project))
         missing = (
             expected_files(level, package, "github")

@@ -8,7 +8,7 @@ HTTP, and run the ``pipeline``'s commands. Training is the DVC pipeline's (``mak
 {%- endif %}
 
 from __future__ import annotations
-{% if cookiecutter is at_level(3) %}
+{% if cookiecutter is at_level(1) %}
 import copy
 {%- endif %}
 {%- if cookiecutter is at_level(4) %}
@@ -37,7 +37,9 @@ from {{ cookiecutter.package_name }}.pipeline.commands import (
 from {{ cookiecutter.package_name }}.data import DataError, load_raw
 {%- endif %}
 {%- if cookiecutter is at_level(4) %}
-from {{ cookiecutter.package_name }}.prediction_log import MAX_FOLDER_BYTES
+from {{ cookiecutter.package_name }}.serving.prediction_log import (
+    MAX_FOLDER_BYTES,
+)
 {%- endif %}
 
 app = typer.Typer(
@@ -122,49 +124,66 @@ def serve(
     """Serve the model over HTTP (/health, /predict, /predict/batch, /metadata, /docs)."""
     # Imported here so that `train` and `score` do not pay for loading the web stack.
     import uvicorn
-{% if cookiecutter is at_level(4) %}
-    from {{ cookiecutter.package_name }}.prediction_log import (
+
+    # The service is put together here, and only here, from what this level has: which
+    # models answer (serving/models.py, serving/routing.py) and the app's extensions.
+    from {{ cookiecutter.package_name }}.serving.app import (
+        create_app,
+        logger,
+    )
+{%- if not cookiecutter is at_level(3) %}
+    from {{ cookiecutter.package_name }}.serving.models import (
+        OneModel,
+    )
+{%- endif %}
+{%- if cookiecutter is at_level(4) %}
+    from {{ cookiecutter.package_name }}.serving.prediction_log import (
         PredictionLog,
         folder_sink,
     )
-    from {{ cookiecutter.package_name }}.serve import create_app, logger
-{%- elif cookiecutter is at_level(3) %}
-    from {{ cookiecutter.package_name }}.serve import create_app, logger
-{%- else %}
-    from {{ cookiecutter.package_name }}.serve import create_app
+{%- endif %}
+{%- if cookiecutter is at_level(3) %}
+    from {{ cookiecutter.package_name }}.serving.routing import (
+        Router,
+    )
+{%- endif %}
+{%- if cookiecutter is at_level(4) %}
+    from {{ cookiecutter.package_name }}.serving.telemetry import (
+        Telemetry,
+    )
+{%- endif %}
+
+{%- if cookiecutter is at_level(4) %}
+
+    # A bad log URL is refused before the models load.
+    sink = (
+        _s3_sink(prediction_log_url)
+        if prediction_log_url
+        else folder_sink(prediction_log, prediction_log_mb * 2**20)
+    )
 {%- endif %}
 
     try:
-{%- if cookiecutter is at_level(4) %}
-        sink = (
-            _s3_sink(prediction_log_url)
-            if prediction_log_url
-            else folder_sink(prediction_log, prediction_log_mb * 2**20)
-        )
-        service = create_app(
-            model,
-            challenger,
-            challenger_fraction,
-            PredictionLog(sink),
-            drift_report,
-            refuse_out_of_schema,
-        )
-{%- elif cookiecutter is at_level(3) %}
-        service = create_app(model, challenger, challenger_fraction)
+{%- if cookiecutter is at_level(3) %}
+        models = Router.load(model, challenger, challenger_fraction)
 {%- else %}
-        service = create_app(model)
+        models = OneModel.load(model)
 {%- endif %}
     except DataError as error:
         raise _fail(error) from error
-{%- if cookiecutter is at_level(3) %}
+{%- if cookiecutter is at_level(4) %}
+    log = PredictionLog(sink)
+    service = create_app(
+        models, [log, Telemetry(drift_report, log)], refuse_out_of_schema=refuse_out_of_schema
+    )
+{%- else %}
+    service = create_app(models)
+{%- endif %}
     # The service logs one line per request, naming the model version that answered; it
     # replaces uvicorn's access log, which cannot know the version.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"][logger.name] = {"handlers": ["default"], "level": "INFO"}
     uvicorn.run(service, host=host, port=port, access_log=False, log_config=log_config)
-{%- else %}
-    uvicorn.run(service, host=host, port=port)
-{%- endif %}
 {%- endif %}
 {%- if cookiecutter is at_level(4) %}
 
@@ -172,7 +191,7 @@ def serve(
 def _s3_sink(url: str) -> logging.Handler:
     """The prediction log's S3 sink, or exit 2 saying why not (a bad URL, no s3 extra)."""
     try:
-        from {{ cookiecutter.package_name }}.s3_sink import (
+        from {{ cookiecutter.package_name }}.serving.s3_sink import (
             S3Sink,
         )
     except ModuleNotFoundError as error:
