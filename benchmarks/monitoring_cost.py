@@ -80,7 +80,7 @@ import sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from penguin_model.config import Settings
-from penguin_model.pipeline.monitor import Thresholds, monitor, read_log, write_report
+from penguin_model.monitoring.monitor import Thresholds, monitor, read_log, write_report
 from penguin_model.serving.prediction_log import FILE_NAME
 from penguin_model.score import predict
 from penguin_model.train import train

@@ -34,6 +34,7 @@ CONDITIONAL_FOLDERS = (
     "conf",
     "src/*/pipeline",
     "src/*/serving",
+    "src/*/monitoring",
 )
 
 
