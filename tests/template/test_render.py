@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,65 @@ def test_python_passes_ruff(renders) -> None:
             [ruff, *command, "--no-cache"], cwd=copied, capture_output=True, text=True, check=False
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _import_time_imports(module: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The imports a module runs when it is imported: at its top level, in a ``try`` or an
+    ``if`` there, but not under ``if TYPE_CHECKING`` nor inside a function."""
+    pending: list[ast.stmt] = list(module.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            yield statement
+        elif isinstance(statement, ast.If):
+            if not (isinstance(statement.test, ast.Name) and statement.test.id == "TYPE_CHECKING"):
+                pending += statement.body + statement.orelse
+        elif isinstance(statement, ast.Try):
+            pending += statement.body + statement.orelse + statement.finalbody
+            pending += [line for handler in statement.handlers for line in handler.body]
+
+
+def _import_graph(project: Path) -> dict[str, set[str]]:
+    """The package's modules, each with the package's modules it imports when imported."""
+    source = project / "src"
+    modules = {
+        ".".join(path.relative_to(source).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in source.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        graph[name] = set()
+        for node in _import_time_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                graph[name] |= {alias.name for alias in node.names} & modules.keys()
+            elif node.module and node.level == 0:
+                # `from a.b import c` imports a.b, and a.b.c when c is a module.
+                named = {f"{node.module}.{alias.name}" for alias in node.names}
+                graph[name] |= ({node.module} | named) & modules.keys()
+    return graph
+
+
+def test_the_package_has_no_import_cycle(renders) -> None:
+    """Serving, training, the pipeline and monitoring import each other one way only, so
+    importing any module works whatever was imported before it."""
+    _, copied, _ = renders
+    graph = _import_graph(copied)
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            cycle = [*path[path.index(module) :], module]
+            raise AssertionError(f"import cycle: {' -> '.join(cycle)}")
+        if module in done:
+            return
+        for imported in sorted(graph[module]):
+            visit(imported, [*path, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+    # The check sees the package: the service's app imports its models and routes.
+    assert any(module.endswith(".cli") for module in graph)
 
 
 def test_no_leftover_jinja(renders) -> None:
