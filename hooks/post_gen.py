@@ -13,6 +13,7 @@ still gets its commit, the author's answers standing in for ``user.name`` and
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -52,8 +53,15 @@ def _has_identity(project: Path) -> bool:
     return True
 
 
+def _uv() -> str | None:
+    # Beside the interpreter running this hook: mlops-ladder installs uv with itself, and an
+    # installed CLI's environment is often not on the PATH (uv tool install, pipx).
+    beside = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
+    return shutil.which("uv") or (str(beside) if beside.is_file() else None)
+
+
 def lock(project: Path) -> None:
-    uv = shutil.which("uv")
+    uv = _uv()
     if uv is None:
         print("uv is not on the PATH: run 'uv lock' and commit uv.lock.", file=sys.stderr)
         return

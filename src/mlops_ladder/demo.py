@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from uv import find_uv_bin
+
 from mlops_ladder.project_env import project_env
 from mlops_ladder.render import answer_rules, copier_copy
 from mlops_ladder.service import free_port, request_json, wait_healthy
@@ -37,9 +39,7 @@ def run_demo(destination: Path, report: Step, show: Callable[[Path], None]) -> P
 
     ``report`` is told each step as it starts; ``show`` gets the scored CSV at the end.
     """
-    uv = shutil.which("uv")
-    if uv is None:
-        raise RuntimeError("uv is not on the PATH: run the demo through './dev demo'.")
+    uv = find_uv_bin()  # the uv installed with mlops-ladder, on the PATH or not
     level = answer_rules().HIGHEST_BUILT_LEVEL
     report(f"Rendering a level-{level} project into {destination}")
     project = copier_copy(destination, {"maturity_level": level})

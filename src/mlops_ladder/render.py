@@ -10,18 +10,23 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-# The template is this repository: copier.yml at its root, the tree under template/.
-TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
+from mlops_ladder.release import installed_release, served_from
+
+# In a checkout the template is this repository: copier.yml at its root, the tree under
+# template/. A wheel carries the same files in mlops_ladder/_template (pyproject.toml).
+CHECKOUT = Path(__file__).resolve().parents[2]
+PACKAGED = Path(__file__).resolve().parent / "_template"
 COOKIECUTTER_DIRECTORY = "template"
 
 
 def template_root() -> Path:
-    if not (TEMPLATE_ROOT / "copier.yml").is_file():
-        raise FileNotFoundError(
-            f"No copier.yml at {TEMPLATE_ROOT}: mlops-ladder renders from a checkout of its "
-            "repository (install it with 'uv tool install --editable PATH')."
-        )
-    return TEMPLATE_ROOT
+    for root in (CHECKOUT, PACKAGED):
+        if (root / "copier.yml").is_file():
+            return root
+    raise FileNotFoundError(
+        f"No copier.yml at {CHECKOUT} or {PACKAGED}: this mlops-ladder install has lost its "
+        "template; install it again."
+    )
 
 
 @cache
@@ -49,19 +54,28 @@ def copier_copy(
 
     ``vcs_ref="HEAD"`` renders the checkout's latest commit plus uncommitted changes (what
     the tests want); ``None`` lets Copier pick the latest release tag, as users get.
-    ``template`` (a path or a URL) defaults to this checkout.
+    ``template`` (a path or a URL) defaults to this checkout; installed from a wheel, to
+    the wheel's release, whatever ``vcs_ref`` says (mlops_ladder/release.py).
     """
     from copier import run_copy
 
-    run_copy(
-        str(template or template_root()),
-        str(destination),
-        data=dict(data),
-        defaults=defaults,
-        unsafe=True,
-        vcs_ref=vcs_ref,
-        quiet=quiet,
-    )
+    def copy(source: str, ref: str | None) -> None:
+        run_copy(
+            source,
+            str(destination),
+            data=dict(data),
+            defaults=defaults,
+            unsafe=True,
+            vcs_ref=ref,
+            quiet=quiet,
+        )
+
+    if template is None and template_root() == PACKAGED:
+        release = installed_release()
+        with served_from(PACKAGED, release) as source:
+            copy(source, release.tag)
+    else:
+        copy(str(template or template_root()), vcs_ref)
     return destination
 
 
