@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from generated import check_ci_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,3 +21,9 @@ def test_ruff_passes(command: list[str]) -> None:
         [str(ruff), *command, "--no-cache", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_this_repositorys_workflows_pass_what_rendered_workflows_pass() -> None:
+    """The release workflow (.github/workflows/release.yml): actionlint, zizmor, schema."""
+    assert list((ROOT / ".github" / "workflows").glob("*.yml"))
+    check_ci_config(ROOT)

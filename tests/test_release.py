@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 from generated import assert_same_tree, find_python, run, template_snapshot, uv, uv_env
+from packaging.version import Version
+from real_ci import run_workflow, shallow_checkout
 
 from mlops_ladder.release import installed_release
 
@@ -83,28 +85,54 @@ def test_the_installed_package_names_its_release() -> None:
     assert release.source.startswith("https://") and release.source.endswith(".git")
 
 
+def _prepare_release(template: Path, source: str, version: str) -> None:
+    """What a maintainer does before tagging: the changelog's section gets its version;
+    here the package's Source also points at the test's repository."""
+    pyproject = template / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    start = text.index("\nSource = ") + 1
+    end = text.index("\n", start)
+    pyproject.write_text(f'{text[:start]}Source = "{source}"{text[end:]}', encoding="utf-8")
+    changelog = template / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8")
+    unreleased = f"## Unreleased ({version})"
+    assert unreleased in text, f"CHANGELOG.md has no '{unreleased}' section"
+    changelog.write_text(text.replace(unreleased, f"## {version} (2026-12-03)"), "utf-8")
+    run(template, *GIT, "commit", "--quiet", "-am", f"Release {version}")
+    run(template, *GIT, "tag", f"v{version}")
+
+
 @pytest.mark.slow
 def test_the_installed_wheel_renders_climbs_updates_and_assesses(tmp_path: Path) -> None:
-    """Release 0.1.0 is built (sdist, then the wheel from it, as the release workflow does)
-    before its repository is published: the wheel's render cannot have read the template
-    from anywhere but itself, yet records the published URL and tag, and gives the same
-    files as `copier copy` of that tag. Then 0.2.0 is published: check-update, update and
-    climb read it there."""
+    """This version's release is built by the release workflow's build job on act,
+    from the tag's shallow clone (the sdist, the wheel from it, a render with the wheel
+    and its suite), before its repository is published: the wheel's render cannot have
+    read the template from anywhere but itself, yet records the published URL and tag,
+    and gives the same files as `copier copy` of that tag. Then the next minor release is
+    published: check-update, update and climb read it there. The publishing jobs need
+    PyPI and GitHub: not run here."""
     python = find_python(OLDEST_PYTHON)
     if python is None:
         pytest.skip(f"Python {OLDEST_PYTHON} (the oldest supported) is not on this machine")
     template = template_snapshot(tmp_path / "template")
     published = tmp_path / "published.git"
     source = f"git+{published.as_uri()}"
-    pyproject = template / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8")
-    start = text.index("\nSource = ") + 1
-    end = text.index("\n", start)
-    pyproject.write_text(f'{text[:start]}Source = "{source}"{text[end:]}', encoding="utf-8")
-    run(template, *GIT, "commit", "--quiet", "-am", "Release 0.1.0 from here")
-    run(template, *GIT, "tag", "v0.1.0")
-    run(template, uv(), "build", "--quiet", "--out-dir", str(tmp_path / "dist"))
-    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    version = run(template, uv(), "version", "--short").stdout.strip()
+    _prepare_release(template, source, version)
+    workdir = tmp_path / "github"
+    checkout = shallow_checkout(template, workdir, branch=f"v{version}")
+    build = run_workflow(
+        checkout,
+        "release.yml",
+        "push",
+        workdir,
+        payload={"ref": f"refs/tags/v{version}"},
+        job="build",
+        unused=frozenset({"actions/download-artifact", "pypa/gh-action-pypi-publish"}),
+    )
+    build.succeeded("Release/Build and try the wheel")
+    (wheel,) = (build.artifacts / "dist").rglob("*.whl")
+    assert wheel.name == f"mlops_ladder-{version}-py3-none-any.whl"
     venv = tmp_path / "venv"
     run(tmp_path, uv(), "venv", "--quiet", "--python", str(python), str(venv))
     run(tmp_path, uv(), "pip", "install", "--quiet", "--python", str(venv), str(wheel))
@@ -115,7 +143,7 @@ def test_the_installed_wheel_renders_climbs_updates_and_assesses(tmp_path: Path)
     project = users / "model"
     assert not published.exists()
     answers = _answers(project)
-    assert (answers["_src_path"], answers["_commit"]) == (source, "v0.1.0")
+    assert (answers["_src_path"], answers["_commit"]) == (source, f"v{version}")
     assert run(project, "git", "status", "--porcelain").stdout == ""
     assert (project / "uv.lock").is_file()  # post_gen found the uv installed beside the CLI
 
@@ -126,26 +154,29 @@ def test_the_installed_wheel_renders_climbs_updates_and_assesses(tmp_path: Path)
     _ok(_cli(venv, users, *copy, source, str(copied), program="copier"))
     assert_same_tree(project, copied)
 
-    assert "Up to date: the project is on 0.1.0" in _ok(_cli(venv, users, "check-update", "model"))
+    up_to_date = _ok(_cli(venv, users, "check-update", "model"))
+    assert f"Up to date: the project is on {version}" in up_to_date
     assessed = json.loads(_ok(_cli(venv, users, "assess", "model", "--format", "json")))
     assert assessed["level"] == 0
 
     license_file = template / "LICENSE"
     license_file.write_text(license_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    run(template, *GIT, "commit", "--quiet", "-am", "Release 0.2.0")
-    run(template, *GIT, "tag", "v0.2.0")
+    major, minor, *_ = Version(version).release
+    later = f"{major}.{minor + 1}.0"
+    run(template, *GIT, "commit", "--quiet", "-am", f"Release {later}")
+    run(template, *GIT, "tag", f"v{later}")
     _publish(template, published)
     behind = _cli(venv, users, "check-update", "model")
     assert behind.returncode == 1, behind.stdout + behind.stderr
-    assert "Update available: 0.1.0 -> 0.2.0" in behind.stdout
+    assert f"Update available: {version} -> {later}" in behind.stdout
 
     _ok(_cli(venv, users, "update", "model"))
-    assert _answers(project)["_commit"] == "v0.2.0"
-    run(project, *GIT, "commit", "--quiet", "-am", "Update to 0.2.0")
+    assert _answers(project)["_commit"] == f"v{later}"
+    run(project, *GIT, "commit", "--quiet", "-am", f"Update to {later}")
     climbed = _ok(_cli(venv, users, "climb", "model"))
     assert "Level 0 -> 1 adds" in climbed
     answers = _answers(project)
-    assert (answers["maturity_level"], answers["_commit"]) == (1, "v0.2.0")
+    assert (answers["maturity_level"], answers["_commit"]) == (1, f"v{later}")
     run(project, *GIT, "add", "--all")
     run(project, *GIT, "commit", "--quiet", "-m", "Climb to level 1")
     assessed = json.loads(_ok(_cli(venv, users, "assess", "model", "--format", "json")))
