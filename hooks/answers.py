@@ -15,10 +15,15 @@ import os
 import re
 import sys
 import unicodedata
+import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import yaml
 
 
 def _load_questions() -> ModuleType:
@@ -319,8 +324,97 @@ def check_target_column(value: Any, dataset: Any = "csv") -> str | None:
     return None
 
 
+# Organisation profiles -----------------------------------------------------------------
+# A platform group's answers for every repository it looks after: ``answers`` pre-answer
+# questions (a team may change them), ``locked`` fix them (a render or an update that
+# changes one is refused). The project records the profile's path or URL as its
+# ``org_profile`` answer, so every update reads the profile again. The CLI
+# (mlops_ladder/upgrade.py) and Cookiecutter's pre-generation hook apply it.
+PROFILE_SECTIONS = ("answers", "locked")
+
+
+@dataclass(frozen=True)
+class Profile:
+    source: str
+    name: str
+    answers: Mapping[str, Any]
+    locked: Mapping[str, Any]
+
+
+def _read_profile(source: str) -> str:
+    if re.match(r"^(https?|file)://", source):
+        with urllib.request.urlopen(source, timeout=30) as response:
+            return str(response.read().decode("utf-8"))
+    return Path(source).expanduser().read_text(encoding="utf-8")
+
+
+@cache
+def load_profile(source: str) -> Profile:
+    """The profile at ``source`` (a path or an http(s)/file URL), checked whole: every
+    question it names exists and every value passes that question's rule."""
+    try:
+        data = yaml.safe_load(_read_profile(source))
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise AnswerError(f"Cannot read the organisation profile {source}: {error}") from error
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not data["name"]:
+        raise AnswerError(
+            f"The organisation profile {source} must be a mapping with a 'name' and the "
+            f"sections {' and '.join(PROFILE_SECTIONS)}."
+        )
+    unknown = sorted(set(data) - {"name", *PROFILE_SECTIONS})
+    if unknown:
+        raise AnswerError(f"The organisation profile {source} has unknown keys: {unknown}.")
+    sections = {section: data.get(section) or {} for section in PROFILE_SECTIONS}
+    for section, values in sections.items():
+        if not isinstance(values, dict):
+            raise AnswerError(f"{section} in the organisation profile {source} is not a mapping.")
+        for question, value in values.items():
+            if question not in QUESTIONS or question == "org_profile":
+                raise AnswerError(
+                    f"{section} in the organisation profile {source} names {question!r}, "
+                    "which is not one of the template's questions (docs/options.md)."
+                )
+            rule = SINGLE_CHECKS.get(question)
+            if rule and (message := rule(value)):
+                raise AnswerError(f"The organisation profile {source} ({section}): {message}")
+    both = sorted(set(sections["answers"]) & set(sections["locked"]))
+    if both:
+        raise AnswerError(
+            f"The organisation profile {source} both pre-answers and locks {both}: "
+            "keep each question in one section."
+        )
+    return Profile(source, data["name"], sections["answers"], sections["locked"])
+
+
+def check_org_profile(value: Any) -> str | None:
+    if not str(value or "").strip():
+        return None
+    try:
+        load_profile(str(value).strip())
+    except AnswerError as error:
+        return str(error)
+    return None
+
+
+def locked_errors(answers: Mapping[str, Any], profile: Profile) -> list[str]:
+    """A refusal for each of ``answers`` that differs from the value ``profile`` locks.
+
+    Locks are checked where a render or an update starts (the CLI, Cookiecutter's
+    pre-generation hook), not in Copier's validators: ``copier update`` replays the
+    project's old answers through them, and an old answer the profile's owners have since
+    changed would stop the very update that applies their change.
+    """
+    return [
+        f"{question} is locked to {profile.locked[question]!r} by the organisation profile "
+        f"{profile.name!r} ({profile.source}); its owners change it there."
+        for question, value in answers.items()
+        if question in profile.locked and str(value) != str(profile.locked[question])
+    ]
+
+
 # Checks that read only their own answer, by question name.
 SINGLE_CHECKS = {
+    "org_profile": check_org_profile,
     "project_name": check_project_name,
     "project_slug": check_project_slug,
     "package_name": check_package_name,
@@ -362,6 +456,8 @@ def check_all(answers: Mapping[str, Any]) -> list[str]:
     ):
         if message:
             problems.append(message)
+    if str(answers.get("org_profile") or "").strip() and not problems:
+        problems += locked_errors(answers, load_profile(str(answers["org_profile"]).strip()))
     return problems
 
 

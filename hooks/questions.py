@@ -54,6 +54,13 @@ class Question:
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
+        "org_profile",
+        "Organisation profile: a YAML file's path or URL whose answers every render and "
+        "update take, some of them locked (empty: none)",
+        "",
+        validate=True,
+    ),
+    Question(
         "project_name",
         "Human-readable project name (used in the README and to derive the names below)",
         "Penguin Model",

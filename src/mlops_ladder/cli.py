@@ -29,6 +29,8 @@ from mlops_ladder.upgrade import (
     UpgradeError,
     files_added,
     latest_release,
+    locked_answers,
+    profile_answers,
     read_answers,
     recorded_version,
     require_clean_tree,
@@ -64,6 +66,14 @@ def new(
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Take the default for every unanswered question.")
     ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            envvar="MLOPS_LADDER_PROFILE",
+            help="An organisation profile (a YAML file's path or URL): its answers, some locked.",
+        ),
+    ] = None,
 ) -> None:
     """Create a project (Copier copy, with the template's generation steps trusted)."""
     answers: dict[str, object] = dict(_parse_data(data or []))
@@ -73,6 +83,11 @@ def new(
         errors.print(f"[red]Error:[/] {destination} exists and is not empty.")
         raise typer.Exit(2)
     _refuse_inside_template(destination)
+    if profile:
+        try:
+            answers = profile_answers(profile, answers)
+        except (UpgradeError, ValueError) as error:
+            raise _refuse(error) from error
     try:
         copier_copy(destination, answers, vcs_ref=None, quiet=False, defaults=defaults)
     except ValueError as error:  # Copier reports a refused answer as ValueError.
@@ -256,9 +271,10 @@ def climb(
         answers = read_answers(project)
         require_clean_tree(project)
         target = target_level(int(answers["maturity_level"]), to)
-        changes = {**_parse_data(data or []), "maturity_level": target}
+        chosen = _parse_data(data or [])
+        changes = {**locked_answers(answers, chosen), **chosen, "maturity_level": target}
         added = files_added(answers, changes, vcs_ref)
-    except UpgradeError as error:
+    except (UpgradeError, UserMessageError, ValueError) as error:
         raise _refuse(error) from error
     console.print(f"Level {answers['maturity_level']} -> {target} adds {len(added)} files:")
     for path in added:
@@ -270,11 +286,12 @@ def climb(
 def update(project: ProjectPath = Path(), vcs_ref: VcsRef = None) -> None:
     """Update a project to the template's latest release, at its level, keeping its edits."""
     try:
-        read_answers(project)
+        answers = read_answers(project)
         require_clean_tree(project)
-    except UpgradeError as error:
+        changes = locked_answers(answers, {})
+    except (UpgradeError, ValueError) as error:
         raise _refuse(error) from error
-    _report(_update(project, {}, vcs_ref))
+    _report(_update(project, changes, vcs_ref))
 
 
 @app.command(name="check-update")

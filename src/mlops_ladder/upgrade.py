@@ -9,6 +9,7 @@ files left with conflicts and what to do about each.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -61,6 +62,37 @@ def read_answers(project: Path) -> dict[str, Any]:
             f"{path} has no maturity_level: {project} was made from another Copier template."
         )
     return answers
+
+
+def profile_answers(source: str, chosen: Mapping[str, Any]) -> dict[str, Any]:
+    """A new project's answers under the organisation profile at ``source``: the profile's
+    answers, the team's ``chosen`` ones over them, the profile's locks, and the profile
+    itself, recorded (a path as an absolute one) so every update reads it again. Refuses a
+    chosen answer the profile locks; a profile that cannot be read or is wrong raises
+    ValueError."""
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", source):
+        source = str(Path(source).expanduser().resolve())
+    profile = answer_rules().load_profile(source)
+    _refuse_locked(chosen, profile)
+    return {**profile.answers, **chosen, **profile.locked, "org_profile": source}
+
+
+def locked_answers(answers: Mapping[str, Any], chosen: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers the project's organisation profile locks, read again now, so an update
+    or a climb applies its current locks (its owners may have changed one). Refuses a
+    ``chosen`` answer the profile locks."""
+    source = str(answers.get("org_profile") or "")
+    if not source:
+        return {}
+    profile = answer_rules().load_profile(source)
+    _refuse_locked(chosen, profile)
+    return dict(profile.locked)
+
+
+def _refuse_locked(chosen: Mapping[str, Any], profile: Any) -> None:
+    refusals = answer_rules().locked_errors(chosen, profile)
+    if refusals:
+        raise UpgradeError(" ".join(refusals))
 
 
 def _changed_files(project: Path) -> list[str] | None:

@@ -243,3 +243,72 @@ def test_ci_installs_mlops_ladder_from_the_rendered_source(source: str, requirem
 def test_ci_pins_the_index_release_when_no_source_is_reachable(source: str, commit: str) -> None:
     expected = f"mlops-ladder=={answers.TEMPLATE_VERSION}"
     assert answers.ladder_requirement(source, commit) == expected
+
+
+PROFILE = """name: acme-platform
+answers:
+  python_version: "3.12"
+locked:
+  ci_provider: gitlab
+  license: Proprietary
+"""
+
+
+def _profile(tmp_path, text: str = PROFILE) -> str:
+    path = tmp_path / "profile.yml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_profile_is_read_from_a_path_or_a_url(tmp_path) -> None:
+    source = _profile(tmp_path)
+    for ref in (source, f"file://{source}"):
+        profile = answers.load_profile(ref)
+        assert profile.name == "acme-platform"
+        assert dict(profile.answers) == {"python_version": "3.12"}
+        assert dict(profile.locked) == {"ci_provider": "gitlab", "license": "Proprietary"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[gitlab]", "must be a mapping with a 'name'"),
+        ("answers: {}", "must be a mapping with a 'name'"),
+        ("name: x\nowners: [platform]", r"unknown keys: \['owners'\]"),
+        ("name: x\nlocked: [ci_provider]", "locked in the organisation profile .* is not a map"),
+        ("name: x\nlocked: {runner: gpu}", "names 'runner', which is not one of the template"),
+        ("name: x\nlocked: {org_profile: other.yml}", "names 'org_profile'"),
+        ("name: x\nlocked: {ci_provider: jenkins}", r"\(locked\): ci_provider 'jenkins' is not"),
+        (
+            "name: x\nanswers: {license: MIT}\nlocked: {license: MIT}",
+            r"both pre-answers and locks \['license'\]",
+        ),
+        ("name: x\nlocked: {ci_provider: [", "Cannot read the organisation profile"),
+    ],
+)
+def test_a_wrong_profile_is_refused_naming_it(tmp_path, text: str, message: str) -> None:
+    source = _profile(tmp_path, text)
+    with pytest.raises(answers.AnswerError, match=message) as refused:
+        answers.load_profile(source)
+    assert source in str(refused.value)
+    assert answers.check_org_profile(source) == str(refused.value)
+
+
+def test_a_missing_profile_is_refused(tmp_path) -> None:
+    missing = str(tmp_path / "nowhere.yml")
+    assert answers.check_org_profile(missing).startswith(
+        f"Cannot read the organisation profile {missing}"
+    )
+    assert answers.check_org_profile("") is None
+
+
+def test_a_locked_answer_is_refused_naming_the_profile(tmp_path) -> None:
+    source = _profile(tmp_path)
+    profile = answers.load_profile(source)
+    assert answers.locked_errors({"ci_provider": "gitlab", "license": "Proprietary"}, profile) == []
+    assert answers.locked_errors({"ci_provider": "github", "python_version": "3.11"}, profile) == [
+        f"ci_provider is locked to 'gitlab' by the organisation profile 'acme-platform' "
+        f"({source}); its owners change it there."
+    ]  # pre-answered is not locked
+    problems = answers.check_all({"org_profile": source, "ci_provider": "azure", "license": "MIT"})
+    assert [p.split(" is locked")[0] for p in problems] == ["ci_provider", "license"]
