@@ -13,6 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_ladder.demo import run_demo
+from mlops_ladder.fleet import RepoReport, survey
+from mlops_ladder.fleet import as_html as fleet_html
+from mlops_ladder.fleet import as_json as fleet_json
 from mlops_ladder.render import answer_rules, copier_copy, template_root
 from mlops_ladder.review import LEVELS, level_of
 from mlops_ladder.review.assess import (
@@ -218,6 +221,68 @@ def assess_command(
             f" {min_level}; the checks to fix are listed above."
         )
         raise typer.Exit(1)
+
+
+class FleetFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def fleet(
+    repositories: Annotated[
+        list[str] | None,
+        typer.Argument(help="Repositories: folders or git URLs (cloned, depth 1)."),
+    ] = None,
+    listing: Annotated[
+        Path | None,
+        typer.Option("--list", help="A file naming one repository per line (# comments)."),
+    ] = None,
+    output: Annotated[
+        FleetFormat, typer.Option("--format", help="How to print it.")
+    ] = FleetFormat.table,
+) -> None:
+    """Where many repositories stand: level, template release, pending update, edited
+    template files, and what the next level needs. Exit 1 if one could not be assessed."""
+    names = list(repositories or [])
+    if listing is not None:
+        try:
+            lines = listing.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise _refuse(error) from error
+        names += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    if not names:
+        raise _refuse(ValueError("Name at least one repository, or a --list file."))
+    reports = survey(names)
+    if output is FleetFormat.json:
+        print(fleet_json(reports))
+    elif output is FleetFormat.html:
+        print(fleet_html(reports), end="")
+    else:
+        _print_fleet(reports)
+    if any(report.error for report in reports):
+        raise typer.Exit(1)
+
+
+def _print_fleet(reports: list[RepoReport]) -> None:
+    table = Table(title=f"{len(reports)} repositories")
+    for column in ("repository", "level", "template", "update", "edited", "next level needs"):
+        table.add_column(column)
+    for r in reports:
+        if r.error:
+            table.add_row(r.repository, f"[red]{r.error}[/]", "", "", "", "")
+            continue
+        edits = [*r.edited, *(f"{path} (deleted)" for path in r.deleted)]
+        table.add_row(
+            r.repository,
+            f"{r.level} {LEVELS[r.level or 0]}",
+            r.template_version or "-",
+            r.update,
+            "\n".join(edits) or "none",
+            ", ".join(r.todo) or "-",
+        )
+    console.print(table)
 
 
 ProjectPath = Annotated[Path, typer.Argument(help="The project's folder.")]
