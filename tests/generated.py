@@ -397,6 +397,17 @@ def _wait_healthy(
     raise AssertionError("the service did not pass its HEALTHCHECK within 60 s")
 
 
+# The organisation profile the answer-rule, profile and fleet tests share: one answer
+# pre-answered (a team may change it), two locked.
+ORG_PROFILE = """name: acme-platform
+answers:
+  python_version: "3.12"
+locked:
+  ci_provider: gitlab
+  license: Proprietary
+"""
+
+
 def template_snapshot(destination: Path) -> Path:
     """This checkout's working tree committed into a repository of its own.
 

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from generated import ORG_PROFILE as PROFILE
 from generated import run, template_snapshot
 from typer.testing import CliRunner
 
@@ -19,13 +20,6 @@ from mlops_ladder.upgrade import profile_answers
 
 runner = CliRunner()
 GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
-PROFILE = """name: acme-platform
-answers:
-  python_version: "3.12"
-locked:
-  ci_provider: gitlab
-  license: Proprietary
-"""
 # (level, release it is rendered from) for the ten repositories.
 FLEET = [
     *[(level, "v0.1.0") for level in (0, 1, 2, 3, 4)],

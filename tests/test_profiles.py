@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from generated import ORG_PROFILE as PROFILE
 from generated import run, template_snapshot
 from typer.testing import CliRunner
 
@@ -16,13 +17,6 @@ from mlops_ladder.render import answer_rules, copier_copy
 
 runner = CliRunner()
 GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
-PROFILE = """name: acme-platform
-answers:
-  python_version: "3.12"
-locked:
-  ci_provider: gitlab
-  license: Proprietary
-"""
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from generated import ORG_PROFILE as PROFILE
 
 from mlops_ladder.render import answer_rules
 
@@ -243,15 +244,6 @@ def test_ci_installs_mlops_ladder_from_the_rendered_source(source: str, requirem
 def test_ci_pins_the_index_release_when_no_source_is_reachable(source: str, commit: str) -> None:
     expected = f"mlops-ladder=={answers.TEMPLATE_VERSION}"
     assert answers.ladder_requirement(source, commit) == expected
-
-
-PROFILE = """name: acme-platform
-answers:
-  python_version: "3.12"
-locked:
-  ci_provider: gitlab
-  license: Proprietary
-"""
 
 
 def _profile(tmp_path, text: str = PROFILE) -> str:
