@@ -341,8 +341,16 @@ class Profile:
     locked: Mapping[str, Any]
 
 
+# What a profile can be read from besides a path (urllib's schemes).
+_PROFILE_URL = re.compile(r"^(https?|file)://")
+
+
+def is_profile_url(source: str) -> bool:
+    return bool(_PROFILE_URL.match(source))
+
+
 def _read_profile(source: str) -> str:
-    if re.match(r"^(https?|file)://", source):
+    if is_profile_url(source):
         with urllib.request.urlopen(source, timeout=30) as response:
             return str(response.read().decode("utf-8"))
     return Path(source).expanduser().read_text(encoding="utf-8")

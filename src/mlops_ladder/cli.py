@@ -276,7 +276,7 @@ def _print_fleet(reports: list[RepoReport]) -> None:
         edits = [*r.edited, *(f"{path} (deleted)" for path in r.deleted)]
         table.add_row(
             r.repository,
-            f"{r.level} {LEVELS[r.level or 0]}",
+            f"{r.level} {LEVELS[r.level]}" if r.level is not None else "-",
             r.template_version or "-",
             r.update,
             "\n".join(edits) or "none",

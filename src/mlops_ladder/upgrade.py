@@ -9,7 +9,6 @@ files left with conflicts and what to do about each.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -70,9 +69,10 @@ def profile_answers(source: str, chosen: Mapping[str, Any]) -> dict[str, Any]:
     itself, recorded (a path as an absolute one) so every update reads it again. Refuses a
     chosen answer the profile locks; a profile that cannot be read or is wrong raises
     ValueError."""
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", source):
+    rules = answer_rules()
+    if not rules.is_profile_url(source):
         source = str(Path(source).expanduser().resolve())
-    profile = answer_rules().load_profile(source)
+    profile = rules.load_profile(source)
     _refuse_locked(chosen, profile)
     return {**profile.answers, **chosen, **profile.locked, "org_profile": source}
 
