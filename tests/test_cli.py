@@ -48,6 +48,18 @@ def test_new_refuses_bad_input_and_writes_nothing(
     assert not destination.exists()
 
 
+def test_new_without_a_terminal_asks_for_its_answers_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """A script or a CI job has no terminal for the questions: one sentence, no traceback."""
+    destination = tmp_path / "out"
+    result = runner.invoke(app, ["new", str(destination), "--level", "1"])
+    assert result.exit_code == 2, result.output
+    assert "no terminal to ask them on: add --defaults" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not destination.exists()
+
+
 def test_new_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = runner.invoke(app, ["new", str(tmp_path), "--defaults"])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from copier.errors import UserMessageError
+from copier.errors import InteractiveSessionError, UserMessageError
 from rich.console import Console
 from rich.table import Table
 
@@ -93,6 +93,13 @@ def new(
             raise _refuse(error) from error
     try:
         copier_copy(destination, answers, vcs_ref=None, quiet=False, defaults=defaults)
+    except InteractiveSessionError as error:  # a question to ask, and no terminal
+        errors.print(
+            "[red]Error:[/] the template has questions to ask and there is no terminal to"
+            " ask them on: add --defaults (each unanswered question takes its default)"
+            " and answer the ones you choose with --data KEY=VALUE."
+        )
+        raise typer.Exit(2) from error
     except ValueError as error:  # Copier reports a refused answer as ValueError.
         errors.print(f"[red]Error:[/] {error}")
         raise typer.Exit(2) from error

@@ -88,15 +88,17 @@ def _clone_url(source: str) -> str:
 @contextmanager
 def _git_config(settings: dict[str, str]) -> Iterator[None]:
     """git settings for the git calls made inside the block (GIT_CONFIG_COUNT, git 2.31+);
-    the user's configuration files are not touched.
+    the user's configuration files and settings are not touched.
 
     Copier runs git through plumbum, whose environment is a copy of os.environ taken at
     import: the settings go into both.
     """
     from plumbum import local
 
-    variables = {"GIT_CONFIG_COUNT": str(len(settings))}
-    for index, (key, value) in enumerate(settings.items()):
+    # After the caller's own GIT_CONFIG_* settings (a mirror, say), which stay in force.
+    start = int(os.environ.get("GIT_CONFIG_COUNT") or 0)
+    variables = {"GIT_CONFIG_COUNT": str(start + len(settings))}
+    for index, (key, value) in enumerate(settings.items(), start):
         variables[f"GIT_CONFIG_KEY_{index}"] = key
         variables[f"GIT_CONFIG_VALUE_{index}"] = value
     before = {key: os.environ.get(key) for key in variables}
