@@ -65,6 +65,7 @@ LONGEST_FIRST = (
     "test_upgrade.py",  # the climb to level 4: 350 s
     "test_cli.py",  # the demo: 215 s
     "test_images.py",  # 55-230 s: image builds and container runs
+    "test_doc_commands.py",  # getting-started's session: 110 s
     "test_level1.py",  # 40-170 s: GitHub and GitLab on real runners
     "test_object_storage.py",  # 60 s
     "test_generated_suite.py",

@@ -33,7 +33,7 @@ from generated import run, template_snapshot, uv, uv_env
 from mlops_ladder.release import installed_release
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ("README.md", *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("docs/*.md")))
+PAGES = ("README.md", *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("docs/**/*.md")))
 
 
 @dataclass
@@ -126,7 +126,7 @@ def _ours(command: Command) -> bool:
 def _rows_to_score(where: Path) -> None:
     script = (
         "from palmerpenguins import load_penguins; "
-        "load_penguins().drop(columns='species').head(20).to_csv('rows.csv', index=False)"
+        "load_penguins().drop(columns='species').head(20).to_csv('../rows.csv', index=False)"
     )
     run(where, uv(), "run", "--no-sync", "python", "-c", script)
 
@@ -156,7 +156,7 @@ def _profile_file(where: Path, env: dict[str, str]) -> None:
 
 
 BRINGS: dict[str, Callable[[Path, dict[str, str]], None]] = {
-    "make score INPUT=rows.csv": lambda where, env: _rows_to_score(where),
+    "make score INPUT=../rows.csv": lambda where, env: _rows_to_score(where),
     "mlops-ladder assess .": _a_project,
     "mlops-ladder fleet ../model-a": _repositories,
     "mlops-ladder new my-model --profile acme.yml": _profile_file,
@@ -218,26 +218,37 @@ def _matches(expected: str, printed: str, where: Path) -> bool:
     return words(expected) in words(printed)
 
 
+# Blocks that start somewhere new rather than where the page's session stands: the other
+# ways to create the same project, another team's try, a platform group's own folder.
+FRESH = (
+    "uvx --with copier-template-extensions copier copy",
+    "uvx cookiecutter",
+    "mlops-ladder new my-model --profile acme.yml",
+    "mlops-ladder fleet",
+)
+
+
 class Reader:
-    """A reader's shell: the folder a block starts in, what `cd` and `export` changed."""
+    """A reader's shell through one page: each block goes on in the folder the one before
+    it ended in, with what `export` set; a FRESH block runs in a folder of its own."""
 
     def __init__(self, page: str, scratch: Path, env: dict[str, str], values: dict[str, str]):
         self.page, self.scratch, self.env, self.values = page, scratch, env, values
-        self.made: dict[str, Path] = {}  # folder name -> where the first block made it
+        self.where = scratch / "session"
+        self.where.mkdir()
 
     def run_block(self, block: Block) -> None:
-        first = block.commands[0].text if block.commands else ""
-        cd = re.fullmatch(r"cd (\S+)", first)
-        if cd and cd[1] in self.made:
-            where = self.made[cd[1]]
-        else:
+        commands = [c for c in block.commands if _ours(c)]
+        if not commands:
+            return
+        if commands[0].text.startswith(FRESH):
             where = self.scratch / f"block-{block.index}"
             where.mkdir()
-        before = {p.name for p in where.iterdir()}
-        for command in filter(_ours, block.commands):
-            where = self.run(command, where)
-        for name in {p.name for p in where.iterdir()} - before:
-            self.made.setdefault(name, where)
+            for command in commands:
+                where = self.run(command, where)
+        else:
+            for command in commands:
+                self.where = self.run(command, self.where)
 
     def run(self, command: Command, where: Path) -> Path:
         line = command.text
@@ -285,7 +296,7 @@ def test_the_docs_have_commands_to_run() -> None:
 
 def test_every_table_entry_is_a_command_the_docs_give() -> None:
     commands = _all_commands()
-    for prefix in [*NO_TERMINAL, *SERVES, *RUN_ELSEWHERE, *BRINGS]:
+    for prefix in [*NO_TERMINAL, *SERVES, *RUN_ELSEWHERE, *BRINGS, *FRESH]:
         assert any(c.startswith(prefix) for c in commands), f"no doc command starts {prefix!r}"
     joined = "\n".join(commands)
     for placeholder in PLACEHOLDERS:
@@ -370,6 +381,12 @@ def _reader_env(tmp_path: Path, wheel: Path, published: Path) -> dict[str, str]:
         "UV_FIND_LINKS": str(wheel),
         "UV_TOOL_DIR": str(tmp_path / "tools"),
         "UV_TOOL_BIN_DIR": str(bin_dir),
+        # A user's git identity, for the commits the pages make.
+        **{
+            f"GIT_{role}_{key}": value
+            for role in ("AUTHOR", "COMMITTER")
+            for key, value in (("NAME", "Docs Reader"), ("EMAIL", "reader@example.com"))
+        },
         "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": f"url.{published.as_uri()}.insteadOf",
         "GIT_CONFIG_VALUE_0": installed_release().source,
