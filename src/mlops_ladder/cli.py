@@ -92,7 +92,9 @@ def new(
         except (UpgradeError, ValueError) as error:
             raise _refuse(error) from error
     try:
-        copier_copy(destination, answers, vcs_ref=None, quiet=False, defaults=defaults)
+        # From a clone, the clone as it is (not Copier's default, its latest release tag);
+        # installed, the wheel's release.
+        copier_copy(destination, answers, vcs_ref="HEAD", quiet=False, defaults=defaults)
     except InteractiveSessionError as error:  # a question to ask, and no terminal
         errors.print(
             "[red]Error:[/] the template has questions to ask and there is no terminal to"
