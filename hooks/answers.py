@@ -58,7 +58,7 @@ PREVIEW_VARIABLE = "MLOPS_LADDER_PREVIEW"
 
 # The mlops-ladder release this template belongs to (pyproject.toml's version): generated
 # CI runs this release's `mlops-ladder assess`, whose checks match what it generates.
-TEMPLATE_VERSION = "0.1.0"
+TEMPLATE_VERSION = "0.2.0"
 # Copier's shorthands for a template source (copier's _vcs.ALIASES).
 _SOURCE_ALIASES = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 

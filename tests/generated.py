@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import io
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.error
@@ -408,6 +410,10 @@ locked:
 """
 
 
+_GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
 def template_snapshot(destination: Path) -> Path:
     """This checkout's working tree committed into a repository of its own.
 
@@ -415,13 +421,41 @@ def template_snapshot(destination: Path) -> Path:
     that commit again; a checkout with uncommitted changes has no such commit, so tests
     that update render from a snapshot instead.
     """
+    return template_history(destination, {})
+
+
+def template_history(destination: Path, releases: Mapping[str, str]) -> Path:
+    """A repository of the template's releases (tag -> commit of this checkout's history),
+    each its files committed and tagged, oldest first; then this checkout's working tree
+    as the last commit, untagged."""
     skip = shutil.ignore_patterns(".git", ".venv", ".tools", "__pycache__", "*_cache")
-    root = Path(__file__).resolve().parents[1]
-    shutil.copytree(root, destination, ignore=skip, symlinks=True)
-    git = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
-    for command in (["init", "-q"], ["add", "--all"], ["commit", "-q", "-m", "snapshot"]):
-        subprocess.run([*git, *command], cwd=destination, check=True, capture_output=True)
+    destination.mkdir(parents=True)
+    subprocess.run([*_GIT, "init", "-q"], cwd=destination, check=True, capture_output=True)
+    for tag, commit in releases.items():
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", commit], cwd=_CHECKOUT, capture_output=True
+        )
+        assert archive.returncode == 0, (
+            f"This clone lacks {commit}, release {tag}: the migration tests need the "
+            f"repository's history (a clone without --depth).\n{archive.stderr.decode()}"
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as files:
+            files.extractall(destination, filter="data")
+        _commit_all(destination, tag)
+        subprocess.run([*_GIT, "tag", tag], cwd=destination, check=True, capture_output=True)
+        for path in destination.iterdir():  # the next commit has only its own files
+            if path.is_dir() and path.name != ".git":
+                shutil.rmtree(path)
+            elif path.is_file():
+                path.unlink()
+    shutil.copytree(_CHECKOUT, destination, ignore=skip, symlinks=True, dirs_exist_ok=True)
+    _commit_all(destination, "snapshot")
     return destination
+
+
+def _commit_all(repository: Path, message: str) -> None:
+    for command in (["add", "--all"], ["commit", "-q", "--allow-empty", "-m", message]):
+        subprocess.run([*_GIT, *command], cwd=repository, check=True, capture_output=True)
 
 
 # Level 2 -------------------------------------------------------------------------------
