@@ -275,19 +275,37 @@ def npm_program(package: str, version: str, script: str) -> list[str]:
     entry = prefix / "node_modules" / package / script
     with FileLock(str(_cache() / f"{package}.lock")):
         if not entry.is_file():
+            # Into a folder of its own, renamed when complete: an install stopped half way
+            # (./dev test's background fetch at exit) leaves nothing that looks installed.
+            partial = prefix.with_name(f"{prefix.name}.partial")
+            shutil.rmtree(partial, ignore_errors=True)
             npm = [str(_TOOLS / "npm"), "install", "--silent", "--no-fund", "--no-audit"]
             env = {**os.environ, "PATH": f"{_TOOLS}{os.pathsep}{os.environ['PATH']}"}
             subprocess.run(
-                [*npm, "--prefix", str(prefix), f"{package}@{version}"],
+                [*npm, "--prefix", str(partial), f"{package}@{version}"],
                 env=env,
                 check=True,
                 capture_output=True,
             )
+            shutil.rmtree(prefix, ignore_errors=True)
+            partial.rename(prefix)
     return [str(node), str(entry)]
 
 
+# The npm programs the tests run: package -> (version, the script that runs it).
+RENOVATE = "44.121.2"
+NPM_PROGRAMS = {
+    "gitlab-ci-local": (GITLAB_CI_LOCAL, "dist/index.js"),
+    "renovate": (RENOVATE, "dist/renovate.js"),
+}
+
+
 def gitlab_ci_local() -> list[str]:
-    return npm_program("gitlab-ci-local", GITLAB_CI_LOCAL, "dist/index.js")
+    return npm_program("gitlab-ci-local", *NPM_PROGRAMS["gitlab-ci-local"])
+
+
+def renovate() -> list[str]:
+    return npm_program("renovate", *NPM_PROGRAMS["renovate"])
 
 
 def exact_uv(version: str) -> Path:
@@ -445,3 +463,11 @@ def run_pipeline(
             f"{log[-8000:]}"
         )
     return outcome
+
+
+if __name__ == "__main__":
+    # `./dev test` fetches the npm programs in the background while the engines start and
+    # the first tests run (about 2.5 minutes of downloads on a fresh machine); a test that
+    # needs one before it is ready waits on the same lock.
+    for package, (version, script) in NPM_PROGRAMS.items():
+        npm_program(package, version, script)
