@@ -1,9 +1,9 @@
 """The GitLab and Azure renders' renovate.json, read by Renovate itself (npm, its local
 platform, extraction only: no network). Renovate finds what the level-1 page says it
 updates (uv.lock through pyproject.toml, the Dockerfile's base images, every pre-commit
-pin, GitLab's CI images or Azure's uv version) and leaves template releases to the template-update job: its
-Copier manager, on by Renovate's default, would read the template's release from
-.copier-answers.yml and propose a plain `copier update`."""
+pin, GitLab's CI images or Azure's uv version) and leaves template releases to the
+template-update job: its Copier manager, on by Renovate's default, would read the
+template's release from .copier-answers.yml and propose a plain `copier update`."""
 
 from __future__ import annotations
 
