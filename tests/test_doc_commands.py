@@ -269,7 +269,14 @@ class Reader:
             _serve(line, SERVES[line], where, self.env)
         elif command.output.startswith("Error:"):
             result = subprocess.run(
-                ["bash", "-c", line], cwd=where, env=self.env, capture_output=True, text=True
+                ["bash", "-c", line],
+                cwd=where,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                stdin=subprocess.DEVNULL,
+                check=False,
             )
             printed = result.stdout + result.stderr
             assert result.returncode != 0, f"`{line}` did not fail:\n{printed}"

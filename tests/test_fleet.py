@@ -1,11 +1,13 @@
 """`mlops-ladder fleet` over repositories a platform group looks after: ten rendered with
 one organisation profile at different levels and template releases, some edited, one read
-through its git URL, beside a repository this template did not make and one that is gone.
+through its git URL, beside a repository this template did not make, one that is gone and
+one whose template has moved away.
 Every cell of the report is checked against what the test did to each repository."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -89,6 +91,19 @@ def test_the_fleet_report_has_every_repositorys_level_release_update_and_edits(
     assert "locked to 'gitlab' by the organisation profile 'acme-platform'" in refused.stderr
     assert run(repos[0], "git", "status", "--porcelain").stdout == ""
 
+    # A repository whose template has moved: its recorded source is gone.
+    moved = tmp_path / "moved"
+    shutil.copytree(repos[2], moved)
+    answers_file = moved / ".copier-answers.yml"
+    recorded = answers_file.read_text(encoding="utf-8")
+    gone_template = tmp_path / "template-moved-away"
+    answers_file.write_text(
+        recorded.replace(f"_src_path: {template}", f"_src_path: {gone_template}"),
+        encoding="utf-8",
+    )
+    assert answers_file.read_text(encoding="utf-8") != recorded
+    run(moved, *GIT, "commit", "--quiet", "--all", "-m", "The template moved")
+
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "README.md").write_text("# A notebook dump\n", encoding="utf-8")
@@ -98,12 +113,12 @@ def test_the_fleet_report_has_every_repositorys_level_release_update_and_edits(
     listing.write_text(
         "# the platform's repositories\n" + "\n".join(names[1:]) + "\n", encoding="utf-8"
     )
-    arguments = [names[0], str(foreign), str(tmp_path / "gone"), "--list", str(listing)]
+    arguments = [names[0], str(foreign), str(tmp_path / "gone"), str(moved), "--list", str(listing)]
 
     result = runner.invoke(app, ["fleet", *arguments, "--format", "json"])
     assert result.exit_code == 1, result.output  # one repository could not be assessed
     report = {row["repository"]: row for row in json.loads(result.stdout)}
-    assert list(report) == [names[0], str(foreign), str(tmp_path / "gone"), *names[1:]]
+    assert list(report) == [names[0], str(foreign), str(tmp_path / "gone"), str(moved), *names[1:]]
 
     for index, (level, release) in enumerate(FLEET):
         row = report[names[index]]
@@ -122,6 +137,14 @@ def test_the_fleet_report_has_every_repositorys_level_release_update_and_edits(
     assert report[str(foreign)]["update"] == "not made from this template"
     assert report[str(foreign)]["level"] == 0
     assert report[str(tmp_path / "gone")]["error"] == f"{tmp_path / 'gone'} does not exist."
+    # The moved template's repository: level, release and to-do stand; edits and update
+    # say why they are not known.
+    row = report[str(moved)]
+    assert (row["error"], row["level"], row["template_version"]) == ("", 2, "v0.1.0"), row
+    assert row["todo"] == report[names[2]]["todo"]
+    assert row["update"].startswith("unknown:"), row
+    assert str(gone_template) in row["edits_unknown"], row
+    assert (row["edited"], row["deleted"]) == ([], []), row
 
     page = runner.invoke(app, ["fleet", *arguments, "--format", "html"])
     parser = _Rows()
@@ -131,5 +154,6 @@ def test_the_fleet_report_has_every_repositorys_level_release_update_and_edits(
     todo = ", ".join(report[names[0]]["todo"])
     assert cells[0][1:] == ["0 No MLOps", "v0.1.0", "0.1.0 -> 0.2.0", "none", todo]
     assert cells[2][1] == f"{tmp_path / 'gone'} does not exist."
-    assert cells[3][4] == "README.md"  # repo1, first of the list after the three named
+    assert cells[3][4].startswith(f"unknown: {report[str(moved)]['edits_unknown'][:20]}")
+    assert cells[4][4] == "README.md"  # repo1, first of the list after the four named
     assert "updates waiting: <strong>5</strong>" in page.stdout

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from copier.errors import InteractiveSessionError, UserMessageError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mlops_ladder.demo import run_demo
@@ -283,6 +284,8 @@ def _print_fleet(reports: list[RepoReport]) -> None:
             table.add_row(r.repository, f"[red]{r.error}[/]", "", "", "", "")
             continue
         edits = [*r.edited, *(f"{path} (deleted)" for path in r.deleted)]
+        if r.edits_unknown:
+            edits = [f"[red]unknown: {escape(r.edits_unknown)}[/]"]
         table.add_row(
             r.repository,
             f"{r.level} {LEVELS[r.level]}" if r.level is not None else "-",

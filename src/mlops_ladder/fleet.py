@@ -48,6 +48,7 @@ class RepoReport:
     edited: tuple[str, ...] = ()  # template-managed files whose content the team changed
     deleted: tuple[str, ...] = ()  # template-managed files the team removed
     todo: tuple[str, ...] = ()  # the failing checks between it and the next level
+    edits_unknown: str = ""  # why edited/deleted are not known: its release cannot be rendered
     error: str = ""  # why it could not be assessed at all
 
 
@@ -69,9 +70,18 @@ def _report(repository: str, scratch: Path) -> RepoReport:
         return RepoReport(repository, level, todo=todo, update="not made from this template")
     try:
         answers = read_answers(folder)
-        edited, deleted = _edits(folder, answers, scratch / "reference")
     except (UpgradeError, ValueError, OSError) as error:
         return RepoReport(repository, level, todo=todo, error=str(error))
+    edited: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    unknown = ""
+    try:
+        edited, deleted = _edits(folder, answers, scratch / "reference")
+    except (UpgradeError, ValueError, OSError) as error:
+        # The template's repository cannot be reached or lacks the release (offline, moved,
+        # private): the rest of the row stands.
+        release, source = answers.get("_commit"), answers.get("_src_path")
+        unknown = f"cannot render its release {release} from {source}: {str(error).strip()}"
     return RepoReport(
         repository,
         level,
@@ -80,6 +90,7 @@ def _report(repository: str, scratch: Path) -> RepoReport:
         edited=edited,
         deleted=deleted,
         todo=todo,
+        edits_unknown=unknown,
     )
 
 
@@ -181,7 +192,8 @@ _PAGE = """<!doctype html>
 <td class="level level-{{ r.level }}">{{ r.level }} {{ levels[r.level] }}</td>
 <td>{{ r.template_version or "-" }}</td>
 <td{% if "->" in r.update %} class="pending"{% endif %}>{{ r.update }}</td>
-<td>{% if r.edited or r.deleted %}<ul>{% for p in r.edited %}<li><code>{{ p }}</code></li>
+<td>{% if r.edits_unknown %}<span class="error">unknown: {{ r.edits_unknown }}</span>
+{% elif r.edited or r.deleted %}<ul>{% for p in r.edited %}<li><code>{{ p }}</code></li>
 {% endfor %}{% for p in r.deleted %}<li><code>{{ p }}</code> (deleted)</li>{% endfor %}
 </ul>{% else %}none{% endif %}</td>
 <td>{% if r.todo %}{{ r.todo | join(", ") }}{% else %}-{% endif %}</td>{% endif %}
