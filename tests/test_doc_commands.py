@@ -123,7 +123,8 @@ def _ours(command: Command) -> bool:
 
 
 # Files and repositories a command reads that the reader brings, made before it runs.
-def _rows_to_score(where: Path) -> None:
+def _rows_to_score(where: Path, env: dict[str, str]) -> None:
+    """A file of penguin rows without their species, beside the project."""
     script = (
         "from palmerpenguins import load_penguins; "
         "load_penguins().drop(columns='species').head(20).to_csv('../rows.csv', index=False)"
@@ -156,15 +157,16 @@ def _profile_file(where: Path, env: dict[str, str]) -> None:
 
 
 BRINGS: dict[str, Callable[[Path, dict[str, str]], None]] = {
-    "make score INPUT=../rows.csv": lambda where, env: _rows_to_score(where),
+    "make score INPUT=../rows.csv": _rows_to_score,
     "mlops-ladder assess .": _a_project,
     "mlops-ladder fleet ../model-a": _repositories,
     "mlops-ladder new my-model --profile acme.yml": _profile_file,
 }
 
 
-def _shell(line: str, where: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
+def _bash(line: str, where: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One command line, as a shell with no terminal runs it."""
+    return subprocess.run(
         ["bash", "-c", line],
         cwd=where,
         env=env,
@@ -174,6 +176,11 @@ def _shell(line: str, where: Path, env: dict[str, str]) -> subprocess.CompletedP
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def _shell(line: str, where: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One command line that must succeed."""
+    result = _bash(line, where, env)
     assert result.returncode == 0, (
         f"`{line}` failed in {where} (exit {result.returncode}):\n"
         f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
@@ -232,8 +239,8 @@ class Reader:
     """A reader's shell through one page: each block goes on in the folder the one before
     it ended in, with what `export` set; a FRESH block runs in a folder of its own."""
 
-    def __init__(self, page: str, scratch: Path, env: dict[str, str], values: dict[str, str]):
-        self.page, self.scratch, self.env, self.values = page, scratch, env, values
+    def __init__(self, scratch: Path, env: dict[str, str], values: dict[str, str]):
+        self.scratch, self.env, self.values = scratch, env, values
         self.where = scratch / "session"
         self.where.mkdir()
 
@@ -268,16 +275,7 @@ class Reader:
         if line in SERVES:
             _serve(line, SERVES[line], where, self.env)
         elif command.output.startswith("Error:"):
-            result = subprocess.run(
-                ["bash", "-c", line],
-                cwd=where,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=900,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
+            result = _bash(line, where, self.env)
             printed = result.stdout + result.stderr
             assert result.returncode != 0, f"`{line}` did not fail:\n{printed}"
             assert "Traceback" not in printed, printed
@@ -414,6 +412,6 @@ def test_the_pages_commands_run_as_written(
     scratch.mkdir()
     template = template_snapshot(tmp_path / "template")
     env = _reader_env(tmp_path, wheel, _published(template, tmp_path))
-    reader = Reader(page, scratch, env, {"template": str(template), "profiles": profile_server})
+    reader = Reader(scratch, env, {"template": str(template), "profiles": profile_server})
     for block in doc_blocks(page):
         reader.run_block(block)
