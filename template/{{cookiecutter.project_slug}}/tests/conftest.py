@@ -70,3 +70,13 @@ def penguins_csv(tmp_path: Path, penguins: pd.DataFrame) -> Path:
     path = tmp_path / "penguins.csv"
     penguins.to_csv(path, index=False)
     return path
+{%- if cookiecutter is at_level(4) %}
+
+
+@pytest.fixture(autouse=True)
+def prediction_log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where `score` logs what it scores in a test: a folder of the test's, never logs/."""
+    folder = tmp_path / "logged"
+    monkeypatch.setenv("PREDICTION_LOG_DIR", str(folder))
+    return folder
+{%- endif %}

@@ -56,6 +56,24 @@ def test_train_then_score(penguins_csv: Path, tmp_path: Path, settings: Settings
 {%- endif %}
 
 
+def test_score_says_how_many_rows_it_set_aside_and_where(
+    model_file: Path, penguins: pd.DataFrame, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.csv"
+    some = penguins.head(10).astype({"bill_depth_mm": object})
+    some.loc[0, "bill_depth_mm"] = "deep"
+    some.to_csv(rows, index=False)
+    output = tmp_path / "scored.parquet"
+    result = runner.invoke(
+        app, ["score", str(rows), "--output", str(output), "--model", str(model_file)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Scored 9 rows into" in result.output
+    assert f"Rejected 1 rows; the rows and why are in {tmp_path / 'scored.rejected.csv'}" in (
+        result.output
+    )
+
+
 def test_score_refuses_a_csv_without_a_feature_column(
     model_file: Path, penguins: pd.DataFrame, tmp_path: Path
 ) -> None:

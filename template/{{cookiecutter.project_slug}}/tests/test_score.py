@@ -10,28 +10,7 @@ from {{ cookiecutter.package_name }}.data import DataError
 from {{ cookiecutter.package_name }}.score import (
     load_model,
     predict,
-    score_file,
 )
-
-
-def test_score_file_adds_predictions_to_every_row(
-    model_file: Path, penguins_csv: Path, tmp_path: Path
-) -> None:
-    output = tmp_path / "out" / "predictions.csv"
-    rows = score_file(model_file, penguins_csv, output)
-    scored = pd.read_csv(output)
-    original = pd.read_csv(penguins_csv)
-    assert rows == len(original) == len(scored)
-    assert scored["prediction"].notna().all()
-    pd.testing.assert_frame_equal(scored[original.columns], original)
-{%- if cookiecutter.task == "classification" %}
-    assert set(scored["prediction"]) <= {"Adelie", "Chinstrap", "Gentoo"}
-    probabilities = scored.filter(like="probability_")
-    assert probabilities.shape[1] == 3
-    assert probabilities.sum(axis=1).round(6).eq(1.0).all()
-{%- else %}
-    assert scored["prediction"].between(2000, 7000).all()
-{%- endif %}
 
 
 def test_predictions_are_the_pipelines_own(bundle: ModelBundle, penguins: pd.DataFrame) -> None:

@@ -23,6 +23,7 @@ from typing import Annotated
 import typer
 
 import {{ cookiecutter.package_name }}
+from {{ cookiecutter.package_name }} import batch
 from {{ cookiecutter.package_name }} import score as scoring
 {%- if not cookiecutter is at_level(2) %}
 from {{ cookiecutter.package_name }} import train as training
@@ -236,13 +237,54 @@ def train(
 # they are when the project climbs a level (copier update).
 @app.command()
 def score(
-    input_csv: Annotated[Path, typer.Argument(help="CSV of rows to score.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
+    input_path: Annotated[
+        Path, typer.Argument(help="Rows to score: a .csv, .parquet or .arrow/.feather file.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Where to write the scored rows (.csv, .parquet, .arrow)."
+        ),
+    ],
     model: ModelOption = DEFAULTS.model_path,
+    batch_rows: Annotated[
+        int, typer.Option(min=1, help="Rows read, scored and written at a time.")
+    ] = batch.BATCH_ROWS,
+{%- if cookiecutter is at_level(4) %}
+    prediction_log: Annotated[
+        Path,
+        typer.Option(
+            envvar="PREDICTION_LOG_DIR",
+            help="Folder the scored rows are logged to for `monitor`, beside the service's.",
+        ),
+    ] = Path("logs/predictions"),
+    log: Annotated[
+        bool, typer.Option("--log/--no-log", help="Log the scored rows for `monitor`.")
+    ] = True,
+{%- endif %}
 ) -> None:
-    """Add predictions to every row of a CSV file."""
+    """Add the model's answers to every row of a file, a batch of rows at a time.
+
+    Rows the model cannot take go, with the reason, to OUTPUT's .rejected.csv beside it.
+    """
     try:
-        rows = scoring.score_file(model, input_csv, output)
+        bundle = scoring.load_model(model)
+{%- if cookiecutter is at_level(4) %}
+        from {{ cookiecutter.package_name }}.monitoring.batch_log import (
+            BatchLog,
+        )
+
+        run_log = BatchLog(prediction_log, bundle, scoring.model_version(model)) if log else None
+        result = batch.score_file(bundle, input_path, output, batch_rows, log=run_log)
+{%- else %}
+        result = batch.score_file(bundle, input_path, output, batch_rows)
+{%- endif %}
     except DataError as error:
         raise _fail(error) from error
-    typer.echo(f"Scored {rows} rows into {output}")
+    typer.echo(f"Scored {result.scored} rows into {output}")
+    if result.rejected:
+        typer.secho(
+            f"Rejected {result.rejected} rows; the rows and why are in {result.rejected_path}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )

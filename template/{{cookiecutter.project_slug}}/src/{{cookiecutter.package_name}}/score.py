@@ -1,4 +1,7 @@
-"""Batch scoring: a CSV of rows in, the same rows with predictions out."""
+"""The model's answers: load a model file, and score a frame of rows with it.
+
+Files of rows of any size are scored by batch.py, a batch at a time.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.bundle import ModelBundle
 from {{ cookiecutter.package_name }}.data import (
     DataError,
-    read_csv,
     require_columns,
 )
 {% if cookiecutter is at_level(2) %}
@@ -66,25 +69,23 @@ def predict(bundle: ModelBundle, frame: pd.DataFrame) -> pd.DataFrame:
     Classification adds one ``probability_<class>`` column per class as well.
     """
     require_columns(frame, bundle.features, source="Input to score")
-    rows = frame[bundle.features]
     scored = frame.copy()
-    if bundle.task == "classification":
-        # One pass through the pipeline: a scikit-learn classifier predicts the class of
-        # highest probability, so predict_proba alone gives both (predict as well would
-        # run the whole pipeline twice).
-        probabilities = bundle.pipeline.predict_proba(rows)
-        classes = bundle.pipeline.classes_
-        scored["prediction"] = classes[probabilities.argmax(axis=1)]
-        for index, label in enumerate(classes):
-            scored[f"probability_{label}"] = probabilities[:, index]
-    else:
-        scored["prediction"] = bundle.pipeline.predict(rows)
+    for name, values in answers(bundle, frame[bundle.features]).items():
+        scored[name] = values
     return scored
 
 
-def score_file(model_path: Path, input_path: Path, output_path: Path) -> int:
-    """Score ``input_path`` into ``output_path``; returns the number of rows scored."""
-    scored = predict(load_model(model_path), read_csv(input_path))
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    scored.to_csv(output_path, index=False)
-    return len(scored)
+def answers(bundle: ModelBundle, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The model's output columns for ``rows`` (its features): ``prediction`` and, for
+    classification, one ``probability_<class>`` per class."""
+    if bundle.task != "classification":
+        return {"prediction": np.asarray(bundle.pipeline.predict(rows))}
+    # One pass through the pipeline: a scikit-learn classifier predicts the class of
+    # highest probability, so predict_proba alone gives both (predict as well would run
+    # the whole pipeline twice).
+    probabilities = bundle.pipeline.predict_proba(rows)
+    classes = bundle.pipeline.classes_
+    columns = {"prediction": classes[probabilities.argmax(axis=1)]}
+    for index, label in enumerate(classes):
+        columns[f"probability_{label}"] = probabilities[:, index]
+    return columns
