@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
 from {{ cookiecutter.package_name }}.bundle import ModelBundle
 from {{ cookiecutter.package_name }}.data import DataError
@@ -43,7 +44,8 @@ FORMATS = {".csv": "CSV", ".parquet": "Parquet", ".arrow": "Arrow", ".feather": 
 # Bytes of a CSV file read to learn its header and the length of a line.
 CSV_SAMPLE_BYTES = 2**16
 
-T = TypeVar("T")
+# A batch as read, its features as the model takes them, and its rows' reasons for refusal.
+Prepared = tuple[pa.RecordBatch, pd.DataFrame, dict[int, str]]
 
 
 @dataclass(frozen=True)
@@ -147,13 +149,14 @@ def open_table(
             reader = _open_csv(path, batch_rows, malformed)
             return reader.schema, _unreadable_as_data_error(reader, path, kind)
         if kind == "Parquet":
-            # Text columns stay dictionaries, as Parquet stores them: each distinct value
-            # once per row group, not once per row (categories have few).
-            names = pq.read_schema(path)
-            text = [field.name for field in names if pa.types.is_string(field.type)]
+            # Text columns are read as dictionaries, as Parquet stores them: each distinct
+            # value once per row group, not once per row (categories have few). They are
+            # written back as the text they were (_write_answers), the file's own schema.
+            schema = pq.read_schema(path)
+            text = [field.name for field in schema if pa.types.is_string(field.type)]
             parquet = pq.ParquetFile(path, read_dictionary=text)
             batches = parquet.iter_batches(batch_size=batch_rows)
-            return parquet.schema_arrow, _unreadable_as_data_error(batches, path, kind)
+            return schema, _unreadable_as_data_error(batches, path, kind)
         # Memory-mapped: the operating system pages the file in as batches are sliced.
         arrow = pa.ipc.open_file(pa.memory_map(str(path)))
         slices = (
@@ -216,7 +219,7 @@ def _unreadable_as_data_error(
         raise DataError(f"{path} is not a readable {kind} file: {error}") from error
 
 
-def _read_ahead(items: Iterator[T]) -> Iterator[T]:
+def _read_ahead(items: Iterator[Prepared]) -> Iterator[Prepared]:
     """``items``, the next one made on a thread while the caller works on this one: Arrow
     reads and decodes without the GIL, so reading overlaps scoring."""
     with ThreadPoolExecutor(max_workers=1) as reader:
@@ -226,11 +229,18 @@ def _read_ahead(items: Iterator[T]) -> Iterator[T]:
             yield item
 
 
-def _write_answers(output: _Writer, batch: pa.RecordBatch, outputs: dict[str, np.ndarray]) -> None:
-    """Write the batch's rows with the model's answers as the output's last columns."""
-    added = list(output.schema)[batch.num_columns :]
-    columns = [pa.array(outputs[field.name], type=field.type) for field in added]
-    output.write(pa.RecordBatch.from_arrays([*batch.columns, *columns], schema=output.schema))
+def _write_answers(
+    output: _Writer, batch: pa.RecordBatch, outputs: dict[str, NDArray[Any]]
+) -> None:
+    """Write the batch's rows, each column of the input's type, with the model's answers as
+    the output's last columns."""
+    fields = list(output.schema)
+    given = [
+        column if column.type == field.type else column.cast(field.type)
+        for column, field in zip(batch.columns, fields, strict=False)
+    ]
+    added = [pa.array(outputs[field.name], type=field.type) for field in fields[len(given) :]]
+    output.write(pa.RecordBatch.from_arrays([*given, *added], schema=output.schema))
 
 
 class _WriteBehind:
@@ -278,7 +288,7 @@ def model_rows(bundle: ModelBundle, batch: pa.RecordBatch) -> tuple[pd.DataFrame
     """The batch's features as the model takes them (numbers as floats, categories as text,
     NaN for missing), and why each row the model cannot take is refused, by its index."""
     problems: defaultdict[int, list[str]] = defaultdict(list)
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, NDArray[Any]] = {}
     no_feature = np.ones(batch.num_rows, dtype=bool)
     for name in bundle.features:
         column = batch.column(name)
@@ -310,7 +320,7 @@ def model_rows(bundle: ModelBundle, batch: pa.RecordBatch) -> tuple[pd.DataFrame
     return features, {index: "; ".join(reasons) for index, reasons in problems.items()}
 
 
-def _numbers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _numbers(column: pa.Array) -> tuple[NDArray[Any], NDArray[Any]]:
     """The column as floats (NaN for missing), and where a value is there but no number."""
     try:
         numbers = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
@@ -322,7 +332,7 @@ def _numbers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         return numbers, values.notna().to_numpy() & np.isnan(numbers)
 
 
-def _categories(column: pa.Array) -> np.ndarray:
+def _categories(column: pa.Array) -> NDArray[Any]:
     """The column as text with NaN for missing, as training read it. Through a dictionary:
     a category's string is made once, not once per row."""
     if pa.types.is_dictionary(column.type):
@@ -332,7 +342,7 @@ def _categories(column: pa.Array) -> np.ndarray:
     names = np.array([*encoded.dictionary.to_pylist(), np.nan], dtype=object)
     # A missing value has no index: it takes the last entry, NaN.
     indices = encoded.indices.fill_null(len(names) - 1).to_numpy()
-    categories: np.ndarray = names[indices]
+    categories: NDArray[Any] = names[indices]
     return categories
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import joblib
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from {{ cookiecutter.package_name }}.bundle import ModelBundle
 from {{ cookiecutter.package_name }}.data import (
@@ -75,7 +76,7 @@ def predict(bundle: ModelBundle, frame: pd.DataFrame) -> pd.DataFrame:
     return scored
 
 
-def answers(bundle: ModelBundle, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+def answers(bundle: ModelBundle, rows: pd.DataFrame) -> dict[str, NDArray[Any]]:
     """The model's output columns for ``rows`` (its features): ``prediction`` and, for
     classification, one ``probability_<class>`` per class."""
     if bundle.task != "classification":
