@@ -140,18 +140,26 @@ def test_a_file_that_breaks_part_way_leaves_the_earlier_output_as_it_was(
 
 
 def test_a_line_of_too_many_or_too_few_fields_is_set_aside(
-    bundle: ModelBundle, penguins_csv: Path, tmp_path: Path
+    bundle: ModelBundle, penguins: pd.DataFrame, tmp_path: Path
 ) -> None:
-    lines = penguins_csv.read_text().splitlines(keepends=True)
+    first = bundle.numeric_features[0]
+    rows = penguins.astype({first: object})
+    rows.loc[57, first] = "unknown"
+    lines = rows.to_csv(index=False).splitlines(keepends=True)
     lines.insert(3, "Adelie,Torgersen,39.1\n")
     source = tmp_path / "rows.csv"
     source.write_text("".join(lines))
     output = tmp_path / "scored.csv"
     result = score_file(bundle, source, output, batch_rows=BATCH)
-    assert (result.scored, result.rejected) == (len(lines) - 2, 1)
-    rejected = pd.read_csv(result.rejected_path)
-    assert rejected.loc[0, "row"] == 3
-    assert rejected.loc[0, "reason"] == "3 fields, the header has 8: 'Adelie,Torgersen,39.1'"
+    assert (result.scored, result.rejected) == (len(penguins) - 1, 2)
+    rejected = pd.read_csv(result.rejected_path).sort_values("row")
+    assert rejected["reason"].tolist() == [
+        "3 fields, the header has 8: 'Adelie,Torgersen,39.1'",
+        f"{first}: 'unknown' is not a number",
+    ]
+    # Rows after the line set aside keep their numbers in the file: the 58th penguin is
+    # the 59th row there, in the second batch.
+    assert rejected["row"].tolist() == [3, 59]
 
 
 @pytest.mark.parametrize(

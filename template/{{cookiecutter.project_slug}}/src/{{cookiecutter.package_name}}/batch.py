@@ -3,8 +3,9 @@ with the model's answers out, in bounded memory.
 
 The file is read, scored and written a batch of rows at a time, the next batch read while
 one is scored. A row the model cannot take (a number column holding text or an infinite
-number, or no feature at all) does not stop the run: it goes, with its place in the input
-and the reason, to the rejected file beside the output, and the other rows are scored.
+number, no feature at all, a CSV line of more or fewer fields than the header) does not
+stop the run: it goes, with its row number in the input and the reason, to the rejected
+file beside the output, and the other rows are scored.
 The output and the rejected file appear complete when the run ends, or not at all.
 """
 
@@ -99,27 +100,30 @@ def score_file(
 {%- endif %}
         # Entered last, so left first: every write is done before the files close.
         behind = stack.enter_context(_WriteBehind())
-        first_row = 1
+        # Row numbers of the CSV lines set aside: the rows Arrow returns step over them.
+        skipped: set[int] = set()
+        next_row = 1
         # The next batch is read and made model rows on a thread while this one is scored.
         prepared = ((batch, *model_rows(bundle, batch)) for batch in batches)
         for batch, features, reasons in _read_ahead(prepared):
+            # Arrow has set aside a batch's bad lines by the time it hands the batch over.
+            _set_aside(malformed, skipped, rejected)
+            numbers = _row_numbers(next_row, batch.num_rows, skipped)
+            next_row = int(numbers[-1]) + 1 if len(numbers) else next_row
             keep = np.ones(batch.num_rows, dtype=bool)
             if reasons:
                 keep[list(reasons)] = False
-                rejected.write(_rejected_rows(batch, reasons, first_row))
+                rejected.write(_rejected_rows(batch, reasons, numbers))
                 batch, features = batch.filter(pa.array(keep)), features[keep]
             if batch.num_rows:
                 outputs = answers(bundle, features)
                 writes = [partial(_write_answers, output, batch, outputs)]
 {%- if cookiecutter is at_level(4) %}
                 if log is not None:
-                    rows = np.flatnonzero(keep) + first_row
-                    writes.append(partial(log.write, rows, features, outputs))
+                    writes.append(partial(log.write, numbers[keep], features, outputs))
 {%- endif %}
                 behind.submit(*writes)
-            first_row += len(keep)
-            if malformed:
-                rejected.write(_malformed_rows(malformed, rejected.schema))
+        _set_aside(malformed, skipped, rejected)
         behind.wait()
         # Without a rejected row, a rejected file an earlier run left is removed.
         rejected.finish()
@@ -346,17 +350,35 @@ def _categories(column: pa.Array) -> NDArray[Any]:
     return categories
 
 
-def _malformed_rows(malformed: list[tuple[int | None, str]], schema: pa.Schema) -> pa.RecordBatch:
-    """The lines set aside since the last call, and why; their fields are not known."""
+def _set_aside(
+    malformed: list[tuple[int | None, str]], skipped: set[int], rejected: _Writer
+) -> None:
+    """Write the CSV lines set aside since the last call, and why, to the rejected rows
+    (their fields unknown), and note their row numbers in ``skipped``."""
     lines = [malformed.pop(0) for _ in range(len(malformed))]
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array([number for number, _ in lines], type=pa.int64()),
-            pa.array([reason for _, reason in lines], type=pa.string()),
-            *(pa.nulls(len(lines), pa.string()) for _ in schema.names[2:]),
-        ],
-        schema=schema,
+    if not lines:
+        return
+    skipped.update(number for number, _ in lines if number is not None)
+    rejected.write(
+        pa.RecordBatch.from_arrays(
+            [
+                pa.array([number for number, _ in lines], type=pa.int64()),
+                pa.array([reason for _, reason in lines], type=pa.string()),
+                *(pa.nulls(len(lines), pa.string()) for _ in rejected.schema.names[2:]),
+            ],
+            schema=rejected.schema,
+        )
     )
+
+
+def _row_numbers(start: int, count: int, skipped: set[int]) -> NDArray[Any]:
+    """The input's row numbers (1 is the first row) of ``count`` rows read from row
+    ``start`` on, stepping over the ``skipped`` ones."""
+    ahead = [number for number in skipped if number >= start]
+    numbers: NDArray[Any] = np.arange(start, start + count + len(ahead))
+    if ahead:
+        numbers = numbers[~np.isin(numbers, ahead)]
+    return numbers[:count]
 
 
 def _rejected_schema(schema: pa.Schema) -> pa.Schema:
@@ -370,7 +392,7 @@ def _rejected_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _rejected_rows(
-    batch: pa.RecordBatch, reasons: dict[int, str], first_row: int
+    batch: pa.RecordBatch, reasons: dict[int, str], numbers: NDArray[Any]
 ) -> pa.RecordBatch:
     """The refused rows as text, with their row number in the input (1 is the first row
     after the header) and the reason."""
@@ -378,7 +400,7 @@ def _rejected_rows(
     rows = batch.take(indices)
     return pa.RecordBatch.from_arrays(
         [
-            pc.add(indices, first_row),
+            pa.array(numbers[indices.to_numpy()], type=pa.int64()),
             pa.array([reasons[index] for index in indices.to_pylist()], type=pa.string()),
             *(pc.cast(column, pa.string()) for column in rows.columns),
         ],
