@@ -106,8 +106,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert '"model_version"' in result.output
     text = " ".join(result.output.split())  # as read, whatever the console's width
     assert "500 requests answered" in text
-    # The 500 and the one /predict: nothing else, and nothing lost.
-    assert "DRIFT in 501 logged predictions" in text
+    # The 500, the one /predict and the 10 rows `score` logged: nothing else, nothing lost.
+    assert "DRIFT in 511 logged predictions" in text
     assert "Drifted: bill_length_mm: PSI" in text and "Drifted: island: PSI" in text
     assert "Trigger: Retrain: drift in " in text and "accuracy fell from" in text
     assert text.count("Release gate passed") == 2  # trained, then retrained
