@@ -119,6 +119,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "conf/retrain/default.yaml",
         "docs/mlops/level-4.md",
         "src/{package}/monitoring/__init__.py",
+        "src/{package}/monitoring/batch_job.py",
         "src/{package}/monitoring/batch_log.py",
         "src/{package}/monitoring/feedback.py",
         "src/{package}/monitoring/fetch.py",
@@ -128,6 +129,7 @@ LEVEL_FILES: dict[int, tuple[str, ...]] = {
         "src/{package}/serving/prediction_log.py",
         "src/{package}/serving/s3_sink.py",
         "src/{package}/serving/telemetry.py",
+        "tests/test_batch_job.py",
         "tests/test_batch_log.py",
         "tests/test_feedback.py",
         "tests/test_fetch.py",
@@ -158,8 +160,12 @@ CI_FILES: dict[int, dict[str, tuple[str, ...]]] = {
     2: {"github": (".github/workflows/train.yml",)},
     3: {"github": (".github/workflows/deploy.yml", ".github/workflows/rollback.yml")},
     4: {
-        "github": (".github/workflows/monitor.yml", ".github/workflows/retrain.yml"),
-        "azure": ("azure-pipelines-monitor.yml",),
+        "github": (
+            ".github/workflows/batch.yml",
+            ".github/workflows/monitor.yml",
+            ".github/workflows/retrain.yml",
+        ),
+        "azure": ("azure-pipelines-batch.yml", "azure-pipelines-monitor.yml"),
     },
 }
 

@@ -9,6 +9,8 @@ prediction log), a real registry and the Docker daemon. Each step asserts its ou
    tested, production approved, the registry's `prod` tag pushed to the origin.
 3. Production: the released image, pulled from the registry and run as its own command,
    answers a week of drifted traffic and ships its log to S3; the labels arrive beside it.
+   The scheduled batch job scores a file on S3 with production's model, writes the scores
+   and the row it sets aside back to S3, and ships its log beside the service's.
 4. The scheduled monitor judges production's model on that log, finds the drift and the
    decay, and starts the retraining.
 5. Retraining keeps the labelled rows with DVC, retrains on them, pushes its branch and
@@ -28,6 +30,7 @@ test merges with git."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import socket
@@ -37,6 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from ci_steps import PipelineRun, run_azure
 from engines import (
@@ -84,6 +88,10 @@ IMAGE_PATH = "data-science-team/penguin-model"
 ARTIFACT = "penguin-model"
 LOG_URL = "s3://predictions/penguin-model/"
 LABELS_URL = "s3://predictions/labels/drifted.csv"
+BATCH_INPUT_URL = "s3://batch/incoming/today.csv"
+BATCH_OUTPUT_URL = "s3://batch/scores/"
+# The batch file's rows, one of them with a cell the model cannot take.
+BATCH_ROWS = 40
 REQUESTS = 500
 REASON = "accuracy fell"  # the rollback's
 # The port the image's command serves on (its CMD and HEALTHCHECK).
@@ -108,6 +116,8 @@ def _settings(server: S3Server, images: Registry) -> dict[str, dict[str, str]]:
             "AWS_ENDPOINT_URL": server.endpoint,
             "PREDICTION_LOG_URL": LOG_URL,
             "LABELS_URL": LABELS_URL,
+            "BATCH_INPUT_URL": BATCH_INPUT_URL,
+            "BATCH_OUTPUT_URL": BATCH_OUTPUT_URL,
         },
     }
 
@@ -186,6 +196,34 @@ def _production_traffic(
     server.client().put_object(Bucket="predictions", Key="labels/drifted.csv", Body=labels)
 
 
+def _batch_input(project: Path, server: S3Server) -> None:
+    """The day's file for the batch job: drifted rows, the sixth with a length in words."""
+    rows = pd.read_csv(project / "data" / "simulated" / "drifted.csv").head(BATCH_ROWS)
+    rows = rows.astype({"bill_length_mm": object})
+    rows.loc[5, "bill_length_mm"] = "unknown"
+    bucket, key = BATCH_INPUT_URL.removeprefix("s3://").split("/", 1)
+    server.client().put_object(Bucket=bucket, Key=key, Body=rows.to_csv(index=False).encode())
+
+
+def _batch_scored(server: S3Server, version: str) -> None:
+    """The batch job scored the file with production's model: the scores and the row set
+    aside in the output folder, the run's log beside the service's."""
+    bucket, prefix = BATCH_OUTPUT_URL.removeprefix("s3://").split("/", 1)
+    written = s3_objects(server, bucket, prefix)
+    (scores,) = (body for key, body in written.items() if key.endswith(".parquet"))
+    (rejected,) = (body for key, body in written.items() if key.endswith(".rejected.csv"))
+    assert len(pd.read_parquet(io.BytesIO(scores))) == BATCH_ROWS - 1
+    set_aside = pd.read_csv(io.BytesIO(rejected))
+    assert set_aside[["row", "reason"]].to_dict("records") == [
+        {"row": 6, "reason": "bill_length_mm: 'unknown' is not a number"}
+    ]
+    logged = s3_objects(server, "predictions", "penguin-model/")
+    (run,) = (body for key, body in logged.items() if key.endswith(".parquet"))
+    log = pd.read_parquet(io.BytesIO(run))
+    assert len(log) == BATCH_ROWS - 1
+    assert set(log["model_version"]) == {version}
+
+
 def _merge(workdir: Path, branch: str) -> None:
     """The merge button: a merge commit of ``branch`` on the origin's main."""
     merge = workdir / "merge"
@@ -226,7 +264,8 @@ def _judged(drift: dict, data: dict, version: str) -> None:
     """The monitor judged production's model on the week's log, and found the drift the
     simulator made and the decay the labels show."""
     assert drift["model_version"] == version, drift
-    assert drift["rows"] == REQUESTS, drift
+    # The service's requests and the batch run's scored rows.
+    assert drift["rows"] == REQUESTS + BATCH_ROWS - 1, drift
     drifted = {column for column, shift in drift["features"].items() if shift["drifted"]}
     assert drifted >= _shifted(data), drift["features"]
     assert drift["performance"]["decayed"], drift["performance"]
@@ -272,6 +311,13 @@ class GitHub:
         report(f"act: deploy.yml on push passed in {deploy.seconds:.0f} s")
         gate = deploy.artifacts / "model-card" / "reports" / "gate.json"
         return json.loads(gate.read_text()), deploy.log
+
+    def batch_score(self) -> None:
+        """batch.yml as its schedule starts it."""
+        checkout = self._checkout("batch.yml")
+        batch = run_workflow(checkout, "batch.yml", "schedule", self.workdir, **self.settings)
+        batch.succeeded("Batch score/Score the day's rows")
+        report(f"act: batch.yml on schedule passed in {batch.seconds:.0f} s")
 
     def monitor_and_retrain(self, data: dict, version: str) -> str:
         """monitor.yml as its schedule starts it, then retrain.yml as its dispatch starts
@@ -385,6 +431,21 @@ class GitLab:
         gate = checkout / ".gitlab-ci-local" / "artifacts" / "gate" / "reports" / "gate.json"
         return json.loads(gate.read_text()), pipeline.log
 
+    def batch_score(self) -> None:
+        """A pipeline the batch job's schedule starts."""
+        checkout = shallow_checkout(self.project, self.workdir, depth=None)
+        schedule = {
+            "CI_PIPELINE_SOURCE": "schedule",
+            "BATCH_INPUT_URL": BATCH_INPUT_URL,
+            "BATCH_OUTPUT_URL": BATCH_OUTPUT_URL,
+            "PREDICTION_LOG_URL": LOG_URL,
+        }
+        pipeline = run_pipeline(
+            checkout, ["batch-score"], self.workdir, variables=self.variables | schedule
+        )
+        pipeline.passed("batch-score")
+        report(f"gitlab-ci-local: the batch job (schedule) passed in {pipeline.seconds:.0f} s")
+
     def monitor_and_retrain(self, data: dict, version: str) -> str:
         """The scheduled pipeline: the monitor, then the retrain job's merge request."""
         checkout = shallow_checkout(self.project, self.workdir, depth=None)
@@ -463,6 +524,8 @@ class Azure:
             "AWS_ENDPOINT_URL": server.endpoint,
             "PREDICTION_LOG_URL": LOG_URL,
             "LABELS_URL": LABELS_URL,
+            "BATCH_INPUT_URL": BATCH_INPUT_URL,
+            "BATCH_OUTPUT_URL": BATCH_OUTPUT_URL,
         }
         self.secrets = {
             "registryUser": images.user,
@@ -500,6 +563,11 @@ class Azure:
         outcome.skipped("reproduce", "rollback")
         gate = outcome.trees["build"] / "reports" / "gate.json"
         return json.loads(gate.read_text()), outcome.log
+
+    def batch_score(self) -> None:
+        """azure-pipelines-batch.yml on its schedule."""
+        outcome = self._run("azure-pipelines-batch.yml", reason="Schedule")
+        outcome.succeeded("score")
 
     def monitor_and_retrain(self, data: dict, version: str) -> str:
         """azure-pipelines-monitor.yml on its schedule: the monitor, then the retrain
@@ -570,7 +638,7 @@ def test_first_weeks_of_a_level_4_repository(
 ) -> None:
     (name,) = [n for n, chosen in CI_PROVIDERS.items() if chosen == provider]
     with (
-        s3_server(tmp_path / "s3", ("dvc-remote", "predictions")) as server,
+        s3_server(tmp_path / "s3", ("dvc-remote", "predictions", "batch")) as server,
         registry(tmp_path / "registry") as images,
     ):
         # deploy_target none: staging and production are the image (a cluster's or Azure's
@@ -611,6 +679,9 @@ def test_first_weeks_of_a_level_4_repository(
 
             # 3-5. Production meets drift; the monitor sees it; retraining proposes.
             _production_traffic(project, server, images, f"model-{version}", version)
+            _batch_input(project, server)
+            ci.batch_score()
+            _batch_scored(server, version)
             branch = ci.monitor_and_retrain(data, version)
 
             # 6-7. Reviewed, merged, released against the real champion. The release's
