@@ -40,13 +40,22 @@ def check_specs(project: Path) -> None:
     folder = project / "azureml"
     environment = load_environment(folder / "environment.yml")
     assert (folder / environment.build.path / environment.build.dockerfile_path).is_file()
-    command_job = load_job(folder / "train-job.yml")
-    pipeline_job = load_job(folder / "train-pipeline.yml")
-    # A pipeline's inline steps become components; the job is one itself.
-    for job in [command_job, *(step.component for step in pipeline_job.jobs.values())]:
-        assert str(job.environment).removeprefix("azureml:") == f"{environment.name}@latest"
-        assert (folder / str(job.code)).resolve() == project.resolve(), job.code
-    for name in ("train-job.yml", "train-pipeline.yml"):
+    specs = ["train-job.yml", "train-pipeline.yml"]
+    # Level 4's batch scoring job, beside training's.
+    specs += [path.name for path in folder.glob("batch-job.yml")]
+    components = []
+    for name in specs:
+        job = load_job(folder / name)
+        # A pipeline's inline steps become components; a command job is one itself.
+        components += (
+            [step.component for step in job.jobs.values()]
+            if name.endswith("pipeline.yml")
+            else [job]
+        )
+    for component in components:
+        assert str(component.environment).removeprefix("azureml:") == f"{environment.name}@latest"
+        assert (folder / str(component.code)).resolve() == project.resolve(), component.code
+    for name in specs:
         for key, path in _inputs(project, _spec(project, name)).items():
             assert path.is_file(), f"{name}: input {key} names {path}, which is missing"
 
@@ -82,15 +91,16 @@ def _run_command(project: Path, command: str, workdir: Path, name: str) -> None:
     assert result.returncode == 0, f"{name}: {command}\n{result.stdout}\n{result.stderr}"
 
 
-def run_command_job(project: Path, workdir: Path) -> Path:
-    """Run azureml/train-job.yml; returns its ``run`` output folder."""
-    spec = _spec(project, "train-job.yml")
-    bindings = {f"inputs.{name}": path for name, path in _inputs(project, spec).items()}
-    for name in spec["outputs"]:
-        bindings[f"outputs.{name}"] = workdir / "job-outputs" / name
-        bindings[f"outputs.{name}"].mkdir(parents=True)
+def run_command_job(project: Path, workdir: Path, name: str = "train-job.yml") -> dict[str, Path]:
+    """Run the command job azureml/``name``; returns its outputs' folders by name."""
+    spec = _spec(project, name)
+    bindings = {f"inputs.{key}": path for key, path in _inputs(project, spec).items()}
+    outputs = {key: workdir / "job-outputs" / key for key in spec["outputs"]}
+    for key, folder in outputs.items():
+        folder.mkdir(parents=True)
+        bindings[f"outputs.{key}"] = folder
     _run_command(project, _bind(spec["command"], bindings), workdir, "job")
-    return bindings["outputs.run"]
+    return outputs
 
 
 def run_pipeline_job(project: Path, workdir: Path) -> dict[str, Path]:

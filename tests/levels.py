@@ -181,6 +181,9 @@ CI_FILES_REMOVED: dict[int, dict[str, tuple[str, ...]]] = {
 AZUREML_LEVEL = 2
 AZUREML_FILES = ("azureml/environment.yml", "azureml/train-job.yml", "azureml/train-pipeline.yml")
 AZUREML_CI_FILES = {"github": (".github/workflows/azureml.yml",)}
+# From level 4, the batch scoring job beside them.
+AZUREML_BATCH_LEVEL = 4
+AZUREML_BATCH_FILES = ("azureml/batch-job.yml",)
 
 
 # Files of each deploy_target (from level 3): kustomize's base and overlays, or the Azure ML
@@ -220,6 +223,8 @@ def expected_files(
         names.extend(name for at, more in SAMPLE_FILES.items() if at <= level for name in more)
     if compute == "azureml" and level >= AZUREML_LEVEL:
         names.extend((*AZUREML_FILES, *AZUREML_CI_FILES.get(ci_provider, ())))
+    if compute == "azureml" and level >= AZUREML_BATCH_LEVEL:
+        names.extend(AZUREML_BATCH_FILES)
     if level >= DEPLOY_LEVEL:
         names.extend(DEPLOY_FILES[deploy_target])
     return {Path(name.format(package=package)) for name in names}

@@ -210,9 +210,9 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
         # table as an input) in the CSV one.
         azureml_jobs.check_specs(project)
         if data.get("dataset") == "csv":
-            outputs = azureml_jobs.run_command_job(project, tmp_path / "azureml-job")
-            assert (outputs / "models" / "model.joblib").is_file()
-            assert (outputs / data["tracking"] / "metrics.json").is_file()
+            job = azureml_jobs.run_command_job(project, tmp_path / "azureml-job")["run"]
+            assert (job / "models" / "model.joblib").is_file()
+            assert (job / data["tracking"] / "metrics.json").is_file()
         outputs = azureml_jobs.run_pipeline_job(project, tmp_path / "azureml-pipeline")
         assert (outputs["model"] / "model.joblib").is_file()
         metrics = json.loads((outputs["report"] / data["tracking"] / "metrics.json").read_text())

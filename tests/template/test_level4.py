@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import azureml_jobs
+import pandas as pd
 import pytest
 from deployment import check_deployment
 from generated import (
@@ -39,6 +41,18 @@ def _shifted(data: dict) -> set[str]:
     return {"bill_length_mm", "species" if data["task"] == "regression" else "island"}
 
 
+def _azureml_batch(clone: Path, workdir: Path) -> None:
+    """azureml/batch-job.yml validates and runs as Azure ML would run it (tests/azureml_jobs):
+    the held-out rows scored with the checkout's model, every one, and the run logged."""
+    azureml_jobs.check_specs(clone)
+    outputs = azureml_jobs.run_command_job(clone, workdir, "batch-job.yml")
+    rows = len(pd.read_csv(clone / "data" / "processed" / "test.csv"))
+    assert len(pd.read_parquet(outputs["scores"] / "scores.parquet")) == rows
+    assert not (outputs["scores"] / "scores.rejected.csv").exists()
+    (log,) = outputs["predictions"].glob("batch-*.parquet")
+    assert len(pd.read_parquet(log)) == rows
+
+
 @pytest.mark.parametrize("name", sorted(COMBINATIONS))
 def test_monitor_in_a_fresh_clone_tells_drifted_traffic_from_steady(
     name: str, tmp_path: Path
@@ -62,6 +76,8 @@ def test_monitor_in_a_fresh_clone_tells_drifted_traffic_from_steady(
     run(tmp_path, "git", "clone", "--quiet", str(project), str(clone))
     run(clone, uv(), "sync", "--locked", "--quiet")
     run(clone, uv(), "run", "--no-sync", "dvc", "pull")
+    if data["compute"] == "azureml":
+        _azureml_batch(clone, tmp_path / "azureml-batch")
 
     for kind, seed in (("drifted", 1), ("steady", 2)):
         batch = pipeline(clone, "simulate", kind, "--rows", str(REQUESTS), "--seed", str(seed))
