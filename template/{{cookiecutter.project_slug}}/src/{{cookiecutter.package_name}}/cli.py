@@ -68,6 +68,23 @@ def _fail(error: Exception) -> typer.Exit:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    limit_concurrency: Annotated[
+        int | None,
+        typer.Option(
+            envvar="LIMIT_CONCURRENCY",
+            min=1,
+            help="Open connections (or requests in flight, the arriving one counted) at "
+            "which the service answers 503 at once rather than queue more; none: no limit.",
+        ),
+    ] = None,
+    timeout_keep_alive: Annotated[
+        int,
+        typer.Option(
+            envvar="TIMEOUT_KEEP_ALIVE",
+            min=1,
+            help="Seconds an idle connection is kept open for its next request.",
+        ),
+    ] = 5,
 {%- if cookiecutter is at_level(3) %}
     model: Annotated[
         Path, typer.Option("--model", envvar="MODEL_PATH", help="The champion's model file.")
@@ -184,7 +201,20 @@ def serve(
     # replaces uvicorn's access log, which cannot know the version.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"][logger.name] = {"handlers": ["default"], "level": "INFO"}
-    uvicorn.run(service, host=host, port=port, access_log=False, log_config=log_config)
+    # One process per container: replicas of the image scale it out, balanced and restarted
+    # by the orchestrator.
+{%- if cookiecutter is at_level(4) %}
+    # Worker processes would write one prediction log file and split /metrics' counters.
+{%- endif %}
+    uvicorn.run(
+        service,
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=log_config,
+        limit_concurrency=limit_concurrency,
+        timeout_keep_alive=timeout_keep_alive,
+    )
 {%- endif %}
 {%- if cookiecutter is at_level(4) %}
 
