@@ -57,7 +57,7 @@ def check_specs(project: Path) -> None:
         assert (folder / str(component.code)).resolve() == project.resolve(), component.code
     for name in specs:
         for key, path in _inputs(project, _spec(project, name)).items():
-            assert path.is_file(), f"{name}: input {key} names {path}, which is missing"
+            assert path.exists(), f"{name}: input {key} names {path}, which is missing"
 
 
 def _snapshot(project: Path, destination: Path) -> Path:

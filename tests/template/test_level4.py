@@ -7,6 +7,7 @@ the emulation)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -50,7 +51,11 @@ def _azureml_batch(clone: Path, workdir: Path) -> None:
     assert len(pd.read_parquet(outputs["scores"] / "scores.parquet")) == rows
     assert not (outputs["scores"] / "scores.rejected.csv").exists()
     (log,) = outputs["predictions"].glob("batch-*.parquet")
-    assert len(pd.read_parquet(log)) == rows
+    logged = pd.read_parquet(log)
+    assert len(logged) == rows
+    # The version the service names: the skops copy's, which the monitor judges.
+    deployed = hashlib.sha256((clone / "models" / "model.skops").read_bytes()).hexdigest()[:12]
+    assert set(logged["model_version"]) == {deployed}
 
 
 @pytest.mark.parametrize("name", sorted(COMBINATIONS))
