@@ -1,8 +1,8 @@
 """A level-4 scoring service under load from a second process: one-row /predict against
 /health, side by side in one run, the prediction log on.
 
-Renders a level-4 project (default answers), installs it, trains, and starts `serve` as
-its own process (the log in the render's logs/predictions, as it runs by default). wrk, a
+Renders a level-4 project (default answers), installs it, trains (`dvc repro train`), and
+starts `serve` as its own process (the log in the render's logs/predictions, as it runs by default). wrk, a
 separate process on the same two cores, keeps --connections connections busy for
 --duration seconds per round; rounds alternate /health and /predict (the penguins' first
 row as JSON), so drift on the machine falls on both. Reported per round and as the median
@@ -69,7 +69,8 @@ def main() -> None:
         env = project_env()
         subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, env=env, check=True)
         run = [uv, "run", "--no-sync"]
-        subprocess.run([*run, "penguin-model", "train"], cwd=project, env=env, check=True)
+        # Level 4 trains through its pipeline (the model and its skops copy the image serves).
+        subprocess.run([*run, "dvc", "repro", "train"], cwd=project, env=env, check=True)
         row_code = (
             "from palmerpenguins import load_penguins; "
             "print(load_penguins().drop(columns=['species', 'year'])"
