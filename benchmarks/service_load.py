@@ -2,9 +2,9 @@
 /health, side by side in one run, the prediction log on.
 
 Renders a level-4 project (default answers), installs it, trains (`dvc repro train`), and
-starts `serve` as its own process (the log in the render's logs/predictions, as it runs by default). wrk, a
-separate process on the same two cores, keeps --connections connections busy for
---duration seconds per round; rounds alternate /health and /predict (the penguins' first
+starts `serve` as its own process (the log in the render's logs/predictions, as it runs by
+default). wrk, a separate process on the same two cores, keeps --connections connections
+busy for --duration seconds per round; rounds alternate /health and /predict (the penguins' first
 row as JSON), so drift on the machine falls on both. Reported per round and as the median
 of the rounds: requests per second and wrk's 99th percentile of latency, and the ratios
 the issue's target names (/predict's throughput over /health's, its p99 over /health's).
