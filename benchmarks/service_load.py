@@ -12,7 +12,7 @@ Every /predict answer is checked to have been logged at the end.
 
 Needs wrk (Debian: `apt-get install wrk`). Run:
     uv run python benchmarks/service_load.py [--connections 4] [--duration 10] [--rounds 3]
-        [-- <serve options, e.g. --workers 2>]
+        [-- <serve options, e.g. --limit-concurrency 64>]
 """
 
 from __future__ import annotations
