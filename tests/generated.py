@@ -467,7 +467,8 @@ LAUNCHER_PLUGINS = {
         "SlurmQueueConf",
     ),
     "ray_cluster": (
-        "hydra-ray-launcher",
+        # As ray_cluster.yaml says: 1.4 is a pre-release for Hydra 1.4.
+        "hydra-ray-launcher>=1.2.2,<1.4",
         "hydra_plugins.hydra_ray_launcher._config",
         "RayLauncherConf",
     ),

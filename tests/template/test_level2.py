@@ -16,6 +16,7 @@ import yaml
 from ci_steps import run_ci
 from engines import report
 from generated import (
+    LAUNCHER_PLUGINS,
     check_ci_config,
     check_generated_project,
     check_launcher_configs,
@@ -66,6 +67,41 @@ SEARCHES = {
     "py313-regression-csv-proprietary-long-name": "random_forest",
 }
 TRIALS = 4
+
+
+# The render whose search also runs through the cluster launchers, as its docs switch them.
+LAUNCHER_RENDER = "py311-regression-sample-apache"
+
+
+def _launcher_sweeps(project: Path, package: str, search: str) -> None:
+    """The docs' switch to each cluster launcher, run: the plugin added as
+    conf/hydra/launcher/'s comments say, then a two-trial search through it.
+
+    With no address, the Ray launcher starts a Ray instance on this machine (a one-node
+    cluster) and runs each trial as a Ray task. SLURM cannot be had here: its plugin runs
+    the trials through submitit's local executor instead, the same plugin and pickling of
+    the job a cluster gets, and slurm.yaml is checked against the plugin's own
+    configuration (check_launcher_configs)."""
+    for plugin in LAUNCHER_PLUGINS.values():
+        run(project, uv(), "add", "--quiet", "--group", "pipeline", plugin[0])
+    experiment = ["python", "-m", f"{package}.pipeline.experiment", f"hparams_search={search}"]
+    # Ray's uv hook would start each worker with its own `uv run` (ray_cluster.yaml).
+    ray = ["env", "RAY_ENABLE_UV_RUN_RUNTIME_ENV=0"]
+    for launcher, prefix, sign in (
+        ("ray_cluster", ray, "Started a local Ray instance"),
+        ("submitit_local", [], "Submitit 'local' sweep output dir"),
+    ):
+        sweep = Path("multirun") / launcher
+        overrides = [
+            f"hydra/launcher={launcher}",
+            f"hydra.sweep.dir={sweep}",
+            "hydra.sweeper.n_trials=2",
+        ]
+        log = run(project, *prefix, uv(), "run", *experiment, *overrides)
+        assert sign in log.stdout + log.stderr, (launcher, log.stdout, log.stderr)
+        assert len(list((project / sweep).glob("*/metrics.json"))) == 2, launcher
+        results = yaml.safe_load((project / sweep / "optimization_results.yaml").read_text())
+        assert results["best_params"], (launcher, results)
 
 
 def _optuna_search(project: Path, package: str, search: str, data: dict) -> Path:
@@ -183,6 +219,8 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     run(project, uv(), "run", "--no-sync", *promote)
     # The cluster launchers are one switch away: their configs match the plugins' own.
     check_launcher_configs(project, tmp_path)
+    if name == LAUNCHER_RENDER:
+        _launcher_sweeps(project, package, search)
 
     # An edit in conf/ reaches the next documented run (`dvc exp run` recomposes params.yaml).
     train_conf = project / "conf" / "train" / "default.yaml"
