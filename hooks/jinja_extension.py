@@ -17,6 +17,9 @@ Cookiecutter imports it through ``template/mlops_ladder_jinja.py``. It exposes:
 - test ``at_level``: ``{% if cookiecutter is at_level(2) %}``, the one way templates ask
   whether a level's features belong in the render;
 - test ``ci``: ``{% if cookiecutter is ci("github") %}``, level 1 or above with that CI;
+- global ``azure_s3_env(remote, indent)``: an Azure Pipelines step's ``env:`` mapping of
+  the two S3 keys when the DVC remote is on S3 (secret variables reach a script only
+  through its ``env:``), for each step that reads or writes S3;
 - global ``ladder_requirement()``: what generated CI installs mlops-ladder from (the
   template's git source at the rendered commit, under Copier; see answers.py);
 - global ``hooks_dir``: this folder, for Cookiecutter's hook shims;
@@ -88,6 +91,18 @@ def _ladder_requirement(context: Context) -> str:
     return answers.ladder_requirement(str(remembered.get("_src_path", "")), commit)
 
 
+def _azure_s3_env(remote: str, indent: int) -> str:
+    if answers.dvc_extra(remote) != "s3":
+        return ""
+    lines = [
+        "env:",
+        "  AWS_ACCESS_KEY_ID: $(AWS_ACCESS_KEY_ID)",
+        "  AWS_SECRET_ACCESS_KEY: $(AWS_SECRET_ACCESS_KEY)",
+    ]
+    # A line of its own under the step, as the call sits at the end of the step's last line.
+    return "".join(f"\n{' ' * indent}{line}" for line in lines)
+
+
 class MlopsLadderExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -107,5 +122,6 @@ class MlopsLadderExtension(Extension):
         environment.tests["ci_reads_s3"] = answers.ci_reads_s3
         environment.globals["current_year"] = dt.date.today().year
         environment.globals["ladder_requirement"] = _ladder_requirement
+        environment.globals["azure_s3_env"] = _azure_s3_env
         # Absolute, so generation hooks find the shared code from inside the new project.
         environment.globals["hooks_dir"] = str(Path(__file__).resolve().parent)
