@@ -1,10 +1,15 @@
 """The command line end to end, as a user runs it."""
 
 from __future__ import annotations
-
+{% if cookiecutter is at_level(2) %}
+from importlib.util import find_spec
+{%- endif %}
 from pathlib import Path
 
 import pandas as pd
+{%- if cookiecutter is at_level(2) %}
+import pytest
+{%- endif %}
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import app
@@ -86,6 +91,41 @@ def test_score_refuses_a_csv_without_a_feature_column(
     assert result.exit_code == 2
     assert "missing column(s): bill_depth_mm" in result.output
     assert not (tmp_path / "o.csv").exists()
+{%- if cookiecutter is at_level(2) %}
+
+
+@pytest.mark.skipif(find_spec("ray") is not None, reason="Ray is installed")
+def test_scoring_on_ray_without_ray_says_what_to_add(
+    model_file: Path, penguins: pd.DataFrame, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.parquet"
+    penguins.to_parquet(rows)
+    output = tmp_path / "scored"
+    args = ["score", str(rows), "-o", str(output), "--model", str(model_file), "--on-ray"]
+{%- if cookiecutter is at_level(4) %}
+    args.append("--no-log")
+{%- endif %}
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--on-ray needs Ray Data" in result.output
+    assert "uv add 'ray[data]" in result.output
+    assert not output.exists()
+{%- endif %}
+{%- if cookiecutter is at_level(4) %}
+
+
+def test_scoring_on_ray_asks_for_no_log(
+    model_file: Path, penguins_csv: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "scored"
+    args = ["score", str(penguins_csv), "-o", str(output), "--model", str(model_file)]
+    result = runner.invoke(app, [*args, "--on-ray"])
+    assert result.exit_code == 2
+    # A usage error, in a box the width of the terminal.
+    words = " ".join(result.output.replace("│", " ").split())
+    assert "a run on Ray does not write the prediction log: add --no-log." in words
+    assert not output.exists()
+{%- endif %}
 {%- if not cookiecutter is at_level(2) %}
 
 

@@ -280,6 +280,16 @@ def score(
     batch_rows: Annotated[
         int, typer.Option(min=1, help="Rows read, scored and written at a time.")
     ] = batch.BATCH_ROWS,
+{%- if cookiecutter is at_level(2) %}
+    on_ray: Annotated[
+        bool,
+        typer.Option(
+            "--on-ray",
+            help="Score on a Ray cluster (RAY_ADDRESS, or one started here): Parquet in, "
+            "a folder of Parquet out. Needs `uv add 'ray[data]'`.",
+        ),
+    ] = False,
+{%- endif %}
 {%- if cookiecutter is at_level(4) %}
     prediction_log: Annotated[
         Path,
@@ -297,6 +307,45 @@ def score(
 
     Rows the model cannot take go, with the reason, to OUTPUT's .rejected.csv beside it.
     """
+{%- if cookiecutter is at_level(2) %}
+    if on_ray:
+{%- if cookiecutter is at_level(4) %}
+        if log:
+            # Its rows have no row numbers for the log's labels to join to (feedback.py).
+            raise typer.BadParameter(
+                "a run on Ray does not write the prediction log: add --no-log.",
+                param_hint="--on-ray",
+            )
+{%- endif %}
+        result = _score_on_ray(model, input_path, output, batch_rows)
+    else:
+{%- if cookiecutter is at_level(4) %}
+        result = _score_here(model, input_path, output, batch_rows, prediction_log, log)
+{%- else %}
+        result = _score_here(model, input_path, output, batch_rows)
+{%- endif %}
+{%- else %}
+    result = _score_here(model, input_path, output, batch_rows)
+{%- endif %}
+    typer.echo(f"Scored {result.scored} rows into {output}")
+    if result.rejected:
+        typer.secho(
+            f"Rejected {result.rejected} rows; the rows and why are in {result.rejected_path}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
+def _score_here(
+    model: Path,
+    input_path: Path,
+    output: Path,
+    batch_rows: int,
+{%- if cookiecutter is at_level(4) %}
+    prediction_log: Path,
+    log: bool,
+{%- endif %}
+) -> batch.BatchResult:
     try:
         bundle = scoring.load_model(model)
 {%- if cookiecutter is at_level(4) %}
@@ -311,10 +360,22 @@ def score(
 {%- endif %}
     except DataError as error:
         raise _fail(error) from error
-    typer.echo(f"Scored {result.scored} rows into {output}")
-    if result.rejected:
-        typer.secho(
-            f"Rejected {result.rejected} rows; the rows and why are in {result.rejected_path}",
-            fg=typer.colors.YELLOW,
-            err=True,
+    return result
+{%- if cookiecutter is at_level(2) %}
+
+
+def _score_on_ray(
+    model: Path, input_path: Path, output: Path, batch_rows: int
+) -> batch.BatchResult:
+    try:
+        from {{ cookiecutter.package_name }}.batch_on_ray import (
+            score_on_ray,
         )
+    except ImportError as error:
+        message = f"--on-ray needs Ray Data ({error}): uv add 'ray[data]>=2.40'"
+        raise _fail(RuntimeError(message)) from error
+    try:
+        return score_on_ray(model, input_path, output, batch_rows)
+    except DataError as error:
+        raise _fail(error) from error
+{%- endif %}
