@@ -119,7 +119,7 @@ rows.iloc[200:].to_parquet(folder / "b.parquet")
 """
 
 
-def _batch_on_ray(project: Path, package: str) -> None:
+def _batch_on_ray(project: Path) -> None:
     """The level-2 docs' switch to scoring on Ray, run: Ray Data added as they say, then
     `score --on-ray` on a folder of Parquet files, on the Ray instance it starts here; and
     the project's own tests of it, which skip until Ray is there."""
@@ -265,7 +265,7 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     check_launcher_configs(project, tmp_path)
     if name == LAUNCHER_RENDER:
         _launcher_sweeps(project, package, search)
-        _batch_on_ray(project, package)
+        _batch_on_ray(project)
 
     # An edit in conf/ reaches the next documented run (`dvc exp run` recomposes params.yaml).
     train_conf = project / "conf" / "train" / "default.yaml"

@@ -306,6 +306,9 @@ def score(
     """Add the model's answers to every row of a file, a batch of rows at a time.
 
     Rows the model cannot take go, with the reason, to OUTPUT's .rejected.csv beside it.
+{%- if cookiecutter is at_level(2) %}
+    On Ray, OUTPUT is a folder, and they go to the folder OUTPUT.rejected beside it.
+{%- endif %}
     """
 {%- if cookiecutter is at_level(2) %}
     if on_ray:
