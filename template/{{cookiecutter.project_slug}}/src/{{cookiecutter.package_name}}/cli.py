@@ -263,6 +263,51 @@ def train(
 {%- endif %}
 
 
+def _score_here(
+    model: Path,
+    input_path: Path,
+    output: Path,
+    batch_rows: int,
+{%- if cookiecutter is at_level(4) %}
+    prediction_log: Path,
+    log: bool,
+{%- endif %}
+) -> batch.BatchResult:
+    try:
+        bundle = scoring.load_model(model)
+{%- if cookiecutter is at_level(4) %}
+        from {{ cookiecutter.package_name }}.monitoring.batch_log import (
+            BatchLog,
+        )
+
+        run_log = BatchLog(prediction_log, bundle, scoring.model_version(model)) if log else None
+        result = batch.score_file(bundle, input_path, output, batch_rows, log=run_log)
+{%- else %}
+        result = batch.score_file(bundle, input_path, output, batch_rows)
+{%- endif %}
+    except DataError as error:
+        raise _fail(error) from error
+    return result
+{%- if cookiecutter is at_level(2) %}
+
+
+def _score_on_ray(
+    model: Path, input_path: Path, output: Path, batch_rows: int
+) -> batch.BatchResult:
+    try:
+        from {{ cookiecutter.package_name }}.batch_on_ray import (
+            score_on_ray,
+        )
+    except ImportError as error:
+        message = f"--on-ray needs Ray Data ({error}): uv add 'ray[data]>=2.40'"
+        raise _fail(RuntimeError(message)) from error
+    try:
+        return score_on_ray(model, input_path, output, batch_rows)
+    except DataError as error:
+        raise _fail(error) from error
+{%- endif %}
+
+
 # Each level adds its commands above this one, so that commands you add below it stay as
 # they are when the project climbs a level (copier update).
 @app.command()
@@ -337,48 +382,3 @@ def score(
             fg=typer.colors.YELLOW,
             err=True,
         )
-
-
-def _score_here(
-    model: Path,
-    input_path: Path,
-    output: Path,
-    batch_rows: int,
-{%- if cookiecutter is at_level(4) %}
-    prediction_log: Path,
-    log: bool,
-{%- endif %}
-) -> batch.BatchResult:
-    try:
-        bundle = scoring.load_model(model)
-{%- if cookiecutter is at_level(4) %}
-        from {{ cookiecutter.package_name }}.monitoring.batch_log import (
-            BatchLog,
-        )
-
-        run_log = BatchLog(prediction_log, bundle, scoring.model_version(model)) if log else None
-        result = batch.score_file(bundle, input_path, output, batch_rows, log=run_log)
-{%- else %}
-        result = batch.score_file(bundle, input_path, output, batch_rows)
-{%- endif %}
-    except DataError as error:
-        raise _fail(error) from error
-    return result
-{%- if cookiecutter is at_level(2) %}
-
-
-def _score_on_ray(
-    model: Path, input_path: Path, output: Path, batch_rows: int
-) -> batch.BatchResult:
-    try:
-        from {{ cookiecutter.package_name }}.batch_on_ray import (
-            score_on_ray,
-        )
-    except ImportError as error:
-        message = f"--on-ray needs Ray Data ({error}): uv add 'ray[data]>=2.40'"
-        raise _fail(RuntimeError(message)) from error
-    try:
-        return score_on_ray(model, input_path, output, batch_rows)
-    except DataError as error:
-        raise _fail(error) from error
-{%- endif %}
