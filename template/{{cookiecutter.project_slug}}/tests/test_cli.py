@@ -1,7 +1,10 @@
 """The command line end to end, as a user runs it."""
 
 from __future__ import annotations
-{% if cookiecutter is at_level(2) %}
+{% if cookiecutter is at_level(4) %}
+import re
+{%- endif %}
+{%- if cookiecutter is at_level(2) %}
 from importlib.util import find_spec
 {%- endif %}
 from pathlib import Path
@@ -121,8 +124,9 @@ def test_scoring_on_ray_asks_for_no_log(
     args = ["score", str(penguins_csv), "-o", str(output), "--model", str(model_file)]
     result = runner.invoke(app, [*args, "--on-ray"])
     assert result.exit_code == 2
-    # A usage error, in a box the width of the terminal.
-    words = " ".join(result.output.replace("│", " ").split())
+    # A usage error, in a box the width of the terminal, styled on CI (GITHUB_ACTIONS).
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.output)
+    words = " ".join(plain.replace("│", " ").split())
     assert "a run on Ray does not write the prediction log: add --no-log." in words
     assert not output.exists()
 {%- endif %}
