@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from generated import (
 )
 from levels import expected_files
 from matrix import COMBINATIONS, OWN_SUITE, answers
+from ray_scoring import check_batch_on_ray
 from real_ci import fetch_depth, run_pipeline, run_workflow, shallow_checkout
 
 from mlops_ladder.render import answer_rules, copier_copy, copier_update
@@ -103,49 +103,6 @@ def _launcher_sweeps(project: Path, package: str, search: str) -> None:
         assert len(list((project / sweep).glob("*/metrics.json"))) == 2, launcher
         results = yaml.safe_load((project / sweep / "optimization_results.yaml").read_text())
         assert results["best_params"], (launcher, results)
-
-
-_RAY_ROWS = """
-import sys
-from pathlib import Path
-import numpy as np
-from palmerpenguins import load_penguins
-rows = load_penguins().assign(row_id=np.arange(344))
-rows.loc[7, "bill_length_mm"] = np.inf
-folder = Path(sys.argv[1])
-folder.mkdir()
-rows.iloc[:200].to_parquet(folder / "a.parquet")
-rows.iloc[200:].to_parquet(folder / "b.parquet")
-"""
-
-
-def _batch_on_ray(project: Path) -> None:
-    """The level-2 docs' switch to scoring on Ray, run: Ray Data added as they say, then
-    `score --on-ray` on a folder of Parquet files, on the Ray instance it starts here; and
-    the project's own tests of it, which skip until Ray is there."""
-    run(project, uv(), "add", "--quiet", "ray[data]>=2.40")
-    run(project, uv(), "run", "--no-sync", "python", "-c", _RAY_ROWS, "ray-rows")
-    # The command line is named after the project, as its README's commands are.
-    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
-    score = [uv(), "run", slug, "score", "ray-rows", "--output", "ray-scored"]
-    log = run(project, *score, "--on-ray")
-    assert "Scored 343 rows into ray-scored" in log.stdout, log.stdout
-    assert "Rejected 1 rows; the rows and why are in ray-scored.rejected" in log.stderr
-    count = (
-        "import pandas as pd;"
-        "scored = pd.read_parquet('ray-scored');"
-        "rejected = pd.read_parquet('ray-scored.rejected');"
-        "print(sorted(scored.row_id) == [i for i in range(344) if i != 7],"
-        " scored.prediction.notna().all(), rejected.row_id.tolist(), rejected.reason[0])"
-    )
-    checked = run(project, uv(), "run", "--no-sync", "python", "-c", count).stdout.strip()
-    assert checked == "True True [7] bill_length_mm: inf is infinite", checked
-    tests = run(project, uv(), "run", "--no-sync", "pytest", "-q", "tests/test_batch_on_ray.py")
-    assert "4 passed" in tests.stdout and "skipped" not in tests.stdout, tests.stdout
-    # With Ray's own type information, the module still passes strict mypy.
-    run(project, uv(), "run", "--no-sync", "mypy")
-    for made in ("ray-rows", "ray-scored", "ray-scored.rejected"):
-        shutil.rmtree(project / made)
 
 
 def _optuna_search(project: Path, package: str, search: str, data: dict) -> Path:
@@ -265,7 +222,7 @@ def test_pipeline_experiments_and_remote_round_trip(name: str, tmp_path: Path) -
     check_launcher_configs(project, tmp_path)
     if name == LAUNCHER_RENDER:
         _launcher_sweeps(project, package, search)
-        _batch_on_ray(project)
+        check_batch_on_ray(project, logged=False)
 
     # An edit in conf/ reaches the next documented run (`dvc exp run` recomposes params.yaml).
     train_conf = project / "conf" / "train" / "default.yaml"

@@ -1,9 +1,10 @@
 """Level 4 renders: in a fresh clone, the service started as its image starts it logs every
 prediction it answers; after 500 simulated drifted requests the monitor exits 1 naming the
 shifted features and the decay, after 500 steady ones it exits 0; the render passes its
-own tests, lints and checkers. The scheduled monitor and retrain jobs of every provider
-run in test_scenario.py's first weeks (GitHub's and GitLab's on real runners, Azure's on
-the emulation)."""
+own tests, lints and checkers. One render adds Ray and scores a folder on it, the run
+logged for the monitor. The scheduled monitor and retrain jobs of every provider run in
+test_scenario.py's first weeks (GitHub's and GitLab's on real runners, Azure's on the
+emulation)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from generated import (
     write_training_csv,
 )
 from matrix import COMBINATIONS, answers
+from ray_scoring import check_batch_on_ray
 
 from mlops_ladder.render import copier_copy
 
@@ -33,6 +35,8 @@ pytestmark = pytest.mark.slow
 
 LEVEL = 4
 REQUESTS = 500
+# The render that adds Ray and scores on it, with the run logged for the monitor.
+RAY_RENDER = "py310-classification-sample-mit"
 
 
 def _shifted(data: dict) -> set[str]:
@@ -118,3 +122,5 @@ def test_monitor_in_a_fresh_clone_tells_drifted_traffic_from_steady(
             assert verdict.returncode == 0, output
             assert drifted == set(), report["features"]
             assert "no drift" in output, output
+    if name == RAY_RENDER:
+        check_batch_on_ray(project, logged=True)

@@ -1,10 +1,7 @@
 """The command line end to end, as a user runs it."""
 
 from __future__ import annotations
-{% if cookiecutter is at_level(4) %}
-import re
-{%- endif %}
-{%- if cookiecutter is at_level(2) %}
+{% if cookiecutter is at_level(2) %}
 from importlib.util import find_spec
 {%- endif %}
 from pathlib import Path
@@ -105,29 +102,10 @@ def test_scoring_on_ray_without_ray_says_what_to_add(
     penguins.to_parquet(rows)
     output = tmp_path / "scored"
     args = ["score", str(rows), "-o", str(output), "--model", str(model_file), "--on-ray"]
-{%- if cookiecutter is at_level(4) %}
-    args.append("--no-log")
-{%- endif %}
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "--on-ray needs Ray Data" in result.output
     assert "uv add 'ray[data]" in result.output
-    assert not output.exists()
-{%- endif %}
-{%- if cookiecutter is at_level(4) %}
-
-
-def test_scoring_on_ray_asks_for_no_log(
-    model_file: Path, penguins_csv: Path, tmp_path: Path
-) -> None:
-    output = tmp_path / "scored"
-    args = ["score", str(penguins_csv), "-o", str(output), "--model", str(model_file)]
-    result = runner.invoke(app, [*args, "--on-ray"])
-    assert result.exit_code == 2
-    # A usage error, in a box the width of the terminal, styled on CI (GITHUB_ACTIONS).
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.output)
-    words = " ".join(plain.replace("│", " ").split())
-    assert "a run on Ray does not write the prediction log: add --no-log." in words
     assert not output.exists()
 {%- endif %}
 {%- if not cookiecutter is at_level(2) %}

@@ -292,7 +292,14 @@ def _score_here(
 
 
 def _score_on_ray(
-    model: Path, input_path: Path, output: Path, batch_rows: int
+    model: Path,
+    input_path: Path,
+    output: Path,
+    batch_rows: int,
+{%- if cookiecutter is at_level(4) %}
+    prediction_log: Path,
+    log: bool,
+{%- endif %}
 ) -> batch.BatchResult:
     try:
         from {{ cookiecutter.package_name }}.batch_on_ray import (
@@ -302,7 +309,17 @@ def _score_on_ray(
         message = f"--on-ray needs Ray Data ({error}): uv add 'ray[data]>=2.40'"
         raise _fail(RuntimeError(message)) from error
     try:
+{%- if cookiecutter is at_level(4) %}
+        from {{ cookiecutter.package_name }}.monitoring.batch_log import (
+            BatchLog,
+        )
+
+        version = scoring.model_version(model)
+        run_log = BatchLog(prediction_log, scoring.load_model(model), version) if log else None
+        return score_on_ray(model, input_path, output, batch_rows, log=run_log)
+{%- else %}
         return score_on_ray(model, input_path, output, batch_rows)
+{%- endif %}
     except DataError as error:
         raise _fail(error) from error
 {%- endif %}
@@ -358,14 +375,10 @@ def score(
 {%- if cookiecutter is at_level(2) %}
     if on_ray:
 {%- if cookiecutter is at_level(4) %}
-        if log:
-            # Its rows have no row numbers for the log's labels to join to (feedback.py).
-            raise typer.BadParameter(
-                "a run on Ray does not write the prediction log: add --no-log.",
-                param_hint="--on-ray",
-            )
-{%- endif %}
+        result = _score_on_ray(model, input_path, output, batch_rows, prediction_log, log)
+{%- else %}
         result = _score_on_ray(model, input_path, output, batch_rows)
+{%- endif %}
     else:
 {%- if cookiecutter is at_level(4) %}
         result = _score_here(model, input_path, output, batch_rows, prediction_log, log)
