@@ -70,8 +70,12 @@ def predict(bundle: ModelBundle, frame: pd.DataFrame) -> pd.DataFrame:
     Classification adds one ``probability_<class>`` column per class as well.
     """
     require_columns(frame, bundle.features, source="Input to score")
+    rows = frame[bundle.features]
+    # pandas 2 reads a missing text cell (from Parquet, say) as None, which the imputers do
+    # not take for missing: they look for NaN, as training's CSV gave them.
+    rows = rows.mask(rows.isna(), np.nan)
     scored = frame.copy()
-    for name, values in answers(bundle, frame[bundle.features]).items():
+    for name, values in answers(bundle, rows).items():
         scored[name] = values
     return scored
 
