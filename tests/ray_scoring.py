@@ -60,7 +60,7 @@ def check_batch_on_ray(project: Path, *, logged: bool) -> None:
         assert found[0] == "True", found
         made.append(project / found[1])
     tests = run(project, uv(), "run", "--no-sync", "pytest", "-q", "tests/test_batch_on_ray.py")
-    assert "4 passed" in tests.stdout and "skipped" not in tests.stdout, tests.stdout
+    assert "5 passed" in tests.stdout and "skipped" not in tests.stdout, tests.stdout
     # With Ray's own type information, the module still passes strict mypy.
     run(project, uv(), "run", "--no-sync", "mypy")
     for path in made:
