@@ -52,6 +52,27 @@ print(statistics.median(samples), statistics.quantiles(samples, n=20)[18])
 """
 
 
+_ROW_CODE = (
+    "from palmerpenguins import load_penguins; "
+    "print(load_penguins().drop(columns=['species', 'year'])"
+    ".loc[[0]].to_json(orient='records')[1:-1])"
+)
+
+
+def penguin_row(run: list[str], project: Path, env: dict[str, str]) -> str:
+    """The penguins' first row, its features only, as the JSON body of one /predict: read
+    in the project's environment, which has the sample data (this one need not)."""
+    found = subprocess.run(
+        [*run, "python", "-c", _ROW_CODE],
+        cwd=project,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=True,
+    )
+    return found.stdout.strip()
+
+
 def _refused(url: str, body: Any) -> Any:
     """POST ``body``, which the service must refuse with 422; its decoded answer."""
     try:
@@ -96,20 +117,7 @@ def main() -> None:
         run = [uv, "run", "--no-sync"]
         train = [*run, "penguin-model", "train"]
         subprocess.run(train, cwd=project, env=env, check=True, stdout=-3)
-        row_code = (
-            "from palmerpenguins import load_penguins; "
-            "print(load_penguins().drop(columns=['species', 'year'])"
-            ".loc[[0]].to_json(orient='records')[1:-1])"
-        )
-        row = json.loads(
-            subprocess.run(
-                [*run, "python", "-c", row_code],
-                cwd=project,
-                env=env,
-                check=True,
-                capture_output=True,
-            ).stdout
-        )
+        row = json.loads(penguin_row(run, project, env))
         port = free_port()
         serve = [*run, "penguin-model", "serve", "--port", str(port)]
         with subprocess.Popen(serve, cwd=project, env=env, stdout=-3, stderr=-3) as server:

@@ -26,6 +26,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from service_latency import penguin_row
+
 from mlops_ladder.project_env import project_env
 from mlops_ladder.render import copier_copy
 from mlops_ladder.service import free_port, wait_healthy
@@ -71,19 +73,7 @@ def main() -> None:
         run = [uv, "run", "--no-sync"]
         # Level 4 trains through its pipeline (the model and its skops copy the image serves).
         subprocess.run([*run, "dvc", "repro", "train"], cwd=project, env=env, check=True)
-        row_code = (
-            "from palmerpenguins import load_penguins; "
-            "print(load_penguins().drop(columns=['species', 'year'])"
-            ".loc[[0]].to_json(orient='records')[1:-1])"
-        )
-        row = subprocess.run(
-            [*run, "python", "-c", row_code],
-            cwd=project,
-            env=env,
-            check=True,
-            text=True,
-            capture_output=True,
-        ).stdout.strip()
+        row = penguin_row(run, project, env)
         script = Path(scratch) / "predict.lua"
         script.write_text(_POST.format(body=row), encoding="utf-8")
         port = free_port()
