@@ -5,8 +5,10 @@ its header says to run it, and the model it writes is the one `dvc repro` makes 
 the image, byte for byte; the service image is then built from that model (level 1: from
 `train`, as CI's image job does), becomes healthy by its own HEALTHCHECK, answers
 predictions, and from level 3 passes the release's staging tests (tests/test_deployed.py)
-against the container. From level 2 the service image's `pipeline` commands, whose
-libraries it leaves out, exit 2 saying what to install.
+against the container. The service image scores a mounted file with `score`, as the
+level-1 page says to run it, as a user with no account in the image (from level 4 its log
+in the mounted prediction-log volume). From level 2 the service image's `pipeline`
+commands, whose libraries it leaves out, exit 2 saying what to install.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from engines import build_image, docker, image_size, report, run_docker, running, wait_healthy
 from generated import (
@@ -29,6 +32,7 @@ from generated import (
     uv_env,
 )
 from matrix import answers
+from palmerpenguins import load_penguins
 
 from mlops_ladder.render import copier_copy
 from mlops_ladder.service import free_port
@@ -46,6 +50,39 @@ RENDERS = {
 
 def _digests(folder: Path) -> dict[str, str]:
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in folder.iterdir()}
+
+
+def _scores_a_file(project: Path, tag: str, level: int, folder: Path) -> None:
+    """`score` as the image's command on a mounted CSV, the penguins with one cell the model
+    cannot take: the other rows scored to Parquet, that one beside them with its reason;
+    from level 4 the run logged in the mounted volume under the image's model version."""
+    data, logs = folder / "data", folder / "predictions"
+    for mounted in (data, logs):
+        mounted.mkdir()
+        # Writable by a user the image has no account for, as a team's CI user is.
+        mounted.chmod(0o777)
+    rows = load_penguins().astype({"bill_length_mm": object})
+    rows.loc[5, "bill_length_mm"] = "unknown"
+    rows.to_csv(data / "rows.csv", index=False)
+    started = time.monotonic()
+    run_docker(
+        *("run", "--rm", "--user", "4321:4321", "--volume", f"{data}:/data"),
+        *(("--volume", f"{logs}:/app/logs/predictions") if level >= 4 else ()),
+        *(tag, console_script(project), "score", "/data/rows.csv"),
+        *("--output", "/data/scores.parquet"),
+    )
+    report(f"image run: {tag} scored {len(rows)} rows in {time.monotonic() - started:.0f} s")
+    scores = pd.read_parquet(data / "scores.parquet")
+    rejected = pd.read_csv(data / "scores.rejected.csv")
+    assert len(scores) == len(rows) - 1 and scores["prediction"].notna().all()
+    assert rejected["row"].tolist() == [6], rejected
+    assert "bill_length_mm: 'unknown' is not a number" in rejected["reason"][0]
+    if level >= 4:
+        (log,) = logs.glob("batch-*.parquet")
+        deployed = hashlib.sha256((project / "models" / "model.skops").read_bytes())
+        logged = pd.read_parquet(log)
+        assert len(logged) == len(scores)
+        assert set(logged["model_version"]) == {deployed.hexdigest()[:12]}
 
 
 def _built(project: Path, dockerfile: str, tag: str) -> None:
@@ -102,6 +139,7 @@ def test_images_build_and_run(level: int, tmp_path: Path) -> None:
                 "tests/test_deployed.py",
             ).stdout
             assert "4 passed" in deployed and "skipped" not in deployed, deployed
+    _scores_a_file(project, tag, level, tmp_path / "scoring")
     if level >= 2:
         # The scoring image leaves the pipeline group out (--no-default-groups): the image's
         # command line still lists the group, and a stage says what is missing.

@@ -56,6 +56,15 @@ app.add_typer(pipeline_app, name="pipeline")
 
 DEFAULTS = Settings()
 ModelOption = Annotated[Path, typer.Option("--model", help="Model file.")]
+{%- if cookiecutter is at_level(3) %}
+# The image names the model it carries, its skops copy, in MODEL_PATH: `score` run in the
+# image scores with the model the service answers with, as `serve` does.
+ScoreModelOption = Annotated[
+    Path, typer.Option("--model", envvar="MODEL_PATH", help="Model file (.joblib or .skops).")
+]
+{%- else %}
+ScoreModelOption = ModelOption
+{%- endif %}
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -338,7 +347,7 @@ def score(
             "--output", "-o", help="Where to write the scored rows (.csv, .parquet, .arrow)."
         ),
     ],
-    model: ModelOption = DEFAULTS.model_path,
+    model: ScoreModelOption = DEFAULTS.model_path,
     batch_rows: Annotated[
         int, typer.Option(min=1, help="Rows read, scored and written at a time.")
     ] = batch.BATCH_ROWS,
