@@ -1,7 +1,8 @@
 """Level 4 renders: in a fresh clone, the service started as its image starts it logs every
 prediction it answers; after 500 simulated drifted requests the monitor exits 1 naming the
 shifted features and the decay, after 500 steady ones it exits 0; the render passes its
-own tests, lints and checkers. One render adds Ray and scores a folder on it, the run
+lints and checkers, and its own tests (matrix.OWN_SUITE: the others' run as their CI's
+test job in test_scenario.py). One render adds Ray and scores a folder on it, the run
 logged for the monitor. The scheduled monitor and retrain jobs of every provider run in
 test_scenario.py's first weeks (GitHub's and GitLab's on real runners, Azure's on the
 emulation)."""
@@ -26,7 +27,7 @@ from generated import (
     uv,
     write_training_csv,
 )
-from matrix import COMBINATIONS, answers
+from matrix import COMBINATIONS, OWN_SUITE, answers
 from ray_scoring import check_batch_on_ray
 
 from mlops_ladder.render import copier_copy
@@ -70,7 +71,7 @@ def test_monitor_in_a_fresh_clone_tells_drifted_traffic_from_steady(
     if not python_available(data["python_version"]):
         pytest.skip(f"Python {data['python_version']} is not installed or not enabled")
     project = copier_copy(tmp_path / "project", data)
-    check_generated_project(project)
+    check_generated_project(project, own_suite=name in OWN_SUITE[LEVEL])
     check_ci_config(project)
     check_deployment(project, data, tmp_path)
     if data.get("dataset") == "csv":
