@@ -58,7 +58,7 @@ def _scores_a_file(project: Path, tag: str, level: int, folder: Path) -> None:
     from level 4 the run logged in the mounted volume under the image's model version."""
     data, logs = folder / "data", folder / "predictions"
     for mounted in (data, logs):
-        mounted.mkdir()
+        mounted.mkdir(parents=True)
         # Writable by a user the image has no account for, as a team's CI user is.
         mounted.chmod(0o777)
     rows = load_penguins().astype({"bill_length_mm": object})
