@@ -78,11 +78,31 @@ def _scores_a_file(project: Path, tag: str, level: int, folder: Path) -> None:
     assert rejected["row"].tolist() == [6], rejected
     assert "bill_length_mm: 'unknown' is not a number" in rejected["reason"][0]
     if level >= 4:
+        _unmounted_log_stops_first(project, tag, data)
         (log,) = logs.glob("batch-*.parquet")
         deployed = hashlib.sha256((project / "models" / "model.skops").read_bytes())
         logged = pd.read_parquet(log)
         assert len(logged) == len(scores)
         assert set(logged["model_version"]) == {deployed.hexdigest()[:12]}
+
+
+def _unmounted_log_stops_first(project: Path, tag: str, data: Path) -> None:
+    """Without a folder mounted at the prediction-log volume, the volume is the image's user's:
+    `score` as another user stops before it scores, saying what to do, and writes nothing."""
+    user, mounted = ("--user", "4321:4321"), ("--volume", f"{data}:/data")
+    score = (console_script(project), "score", "/data/rows.csv", "--output", "/data/unlogged.csv")
+    refused = subprocess.run(
+        [docker(), "run", "--rm", *user, *mounted, tag, *score],
+        env=uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert refused.returncode == 2, (refused.stdout, refused.stderr)
+    assert "cannot be written (Permission denied)" in refused.stderr, refused.stderr
+    assert "--no-log" in refused.stderr, refused.stderr
+    assert not list(data.glob("*unlogged*")), list(data.iterdir())
 
 
 def _built(project: Path, dockerfile: str, tag: str) -> None:
