@@ -91,8 +91,17 @@ def _unmounted_log_stops_first(project: Path, tag: str, data: Path) -> None:
     `score` as another user stops before it scores, saying what to do, and writes nothing."""
     user, mounted = ("--user", "4321:4321"), ("--volume", f"{data}:/data")
     score = (console_script(project), "score", "/data/rows.csv", "--output", "/data/unlogged.csv")
+    refused = _refused(*user, *mounted, tag, *score)
+    assert "cannot be written (Permission denied)" in refused, refused
+    assert "--no-log" in refused, refused
+    assert not list(data.glob("*unlogged*")), list(data.iterdir())
+
+
+def _refused(*arguments: str) -> str:
+    """What `docker run --rm` with ``arguments`` prints on stderr, the command having exited
+    2, the project's exit status for a refusal it explains."""
     refused = subprocess.run(
-        [docker(), "run", "--rm", *user, *mounted, tag, *score],
+        [docker(), "run", "--rm", *arguments],
         env=uv_env(),
         capture_output=True,
         text=True,
@@ -100,9 +109,7 @@ def _unmounted_log_stops_first(project: Path, tag: str, data: Path) -> None:
         timeout=120,
     )
     assert refused.returncode == 2, (refused.stdout, refused.stderr)
-    assert "cannot be written (Permission denied)" in refused.stderr, refused.stderr
-    assert "--no-log" in refused.stderr, refused.stderr
-    assert not list(data.glob("*unlogged*")), list(data.iterdir())
+    return refused.stderr
 
 
 def _built(project: Path, dockerfile: str, tag: str) -> None:
@@ -164,13 +171,5 @@ def test_images_build_and_run(level: int, tmp_path: Path) -> None:
         # The scoring image leaves the pipeline group out (--no-default-groups): the image's
         # command line still lists the group, and a stage says what is missing.
         stage = (console_script(project), "pipeline", "validate")
-        refused = subprocess.run(
-            [docker(), "run", "--rm", tag, *stage],
-            env=uv_env(),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-        assert refused.returncode == 2, (refused.stdout, refused.stderr)
-        assert "is not installed here: run `uv sync`" in refused.stderr, refused.stderr
+        refused = _refused(tag, *stage)
+        assert "is not installed here: run `uv sync`" in refused, refused
