@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import hashlib
 import io
 import json
 import os
@@ -374,6 +375,13 @@ def check_answers(url: str) -> dict[str, Any]:
     status, refusal = _request(f"{url}/predict", {"island": 1})
     assert status == 422, f"a bad request got {status}, not 422: {refusal}"
     return dict(answer)
+
+
+def deployed_version(project: Path) -> str:
+    """The model version a level-3+ project's service names: the first 12 hex digits of the
+    SHA-256 of its skops copy, the file the image carries (the project's score.model_version)."""
+    skops = project / "models" / "model.skops"
+    return hashlib.sha256(skops.read_bytes()).hexdigest()[:12]
 
 
 def console_script(project: Path) -> str:

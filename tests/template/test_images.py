@@ -26,6 +26,7 @@ from generated import (
     check_answers,
     check_docker_context,
     console_script,
+    deployed_version,
     python_available,
     run,
     uv,
@@ -80,10 +81,9 @@ def _scores_a_file(project: Path, tag: str, level: int, folder: Path) -> None:
     if level >= 4:
         _unmounted_log_stops_first(project, tag, data)
         (log,) = logs.glob("batch-*.parquet")
-        deployed = hashlib.sha256((project / "models" / "model.skops").read_bytes())
         logged = pd.read_parquet(log)
         assert len(logged) == len(scores)
-        assert set(logged["model_version"]) == {deployed.hexdigest()[:12]}
+        assert set(logged["model_version"]) == {deployed_version(project)}
 
 
 def _unmounted_log_stops_first(project: Path, tag: str, data: Path) -> None:

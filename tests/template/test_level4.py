@@ -9,7 +9,6 @@ emulation)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from deployment import check_deployment
 from generated import (
     check_ci_config,
     check_generated_project,
+    deployed_version,
     pipeline,
     python_available,
     run,
@@ -59,8 +59,7 @@ def _azureml_batch(clone: Path, workdir: Path) -> None:
     logged = pd.read_parquet(log)
     assert len(logged) == rows
     # The version the service names: the skops copy's, which the monitor judges.
-    deployed = hashlib.sha256((clone / "models" / "model.skops").read_bytes()).hexdigest()[:12]
-    assert set(logged["model_version"]) == {deployed}
+    assert set(logged["model_version"]) == {deployed_version(clone)}
 
 
 @pytest.mark.parametrize("name", sorted(COMBINATIONS))
