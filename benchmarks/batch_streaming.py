@@ -7,7 +7,9 @@ model and each repeat, in separate processes of the project's own environment:
 
 - raw: `bundle.pipeline.predict` over the same rows, already in memory as the frames the
   scorer hands the model, in batches of the scorer's size (the fastest a loop over the
-  model can go; reading, checking and writing are left out);
+  model can go; reading, checking and writing are left out), twice: with BLAS's default
+  threads and with one (`OPENBLAS_NUM_THREADS=1`, as the scorer runs it). The ratios are
+  taken against the faster of the two;
 - `batch.score_file` from Parquet to Parquet and from CSV to CSV (read, check, score with
   probabilities, write), timed around the call: the start-up of Python is left out, as it
   is from raw;
@@ -83,6 +85,10 @@ print(elapsed)
 """
 
 
+# BLAS on one thread, as the scorer runs it (threadpoolctl in the template's batch.py).
+_BLAS_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def _measure(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
     """Wall seconds, peak resident MiB and standard output of ``command``."""
     start = time.perf_counter()
@@ -128,21 +134,21 @@ def main() -> None:
         command = str(project / ".venv" / "bin" / answers["project_slug"])
         print(f"{args.rows:,} rows; median of {args.repeats}; rows/s, peak resident MiB:")
         print(
-            "| model | raw `predict` | Parquet to Parquet | ratio | CSV to CSV | ratio "
-            "| `score` command, log on | ratio |"
+            "| model | raw `predict` | raw `predict`, BLAS on one thread | Parquet to Parquet "
+            "| ratio | CSV to CSV | ratio | `score` command, log on | ratio |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for model, path in models.items():
             times: dict[str, list[float]] = {
-                key: [] for key in ("raw", "parquet", "csv", "command")
+                key: [] for key in ("raw", "raw_blas1", "parquet", "csv", "command")
             }
             memory: dict[str, float] = dict.fromkeys(times, 0.0)
+            raw = [*run, "python", "-c", _RAW.format(package=package), str(path)]
             for _ in range(args.repeats):
-                _, peak, out = _measure(
-                    [*run, "python", "-c", _RAW.format(package=package), str(path)], project, env
-                )
-                times["raw"].append(float(out))
-                memory["raw"] = max(memory["raw"], peak)
+                for key, raw_env in (("raw", env), ("raw_blas1", {**env, **_BLAS_ONE_THREAD})):
+                    _, peak, out = _measure(raw, project, raw_env)
+                    times[key].append(float(out))
+                    memory[key] = max(memory[key], peak)
                 for kind, suffix in (("parquet", "parquet"), ("csv", "csv")):
                     stream = [
                         *run,
@@ -170,11 +176,12 @@ def main() -> None:
                 times["command"].append(wall)
                 memory["command"] = max(memory["command"], peak)
             rate = {key: args.rows / statistics.median(values) for key, values in times.items()}
-            cells = [f"{rate['raw']:,.0f} ({memory['raw']:,.0f} MiB)"]
+            cells = [f"{rate[key]:,.0f} ({memory[key]:,.0f} MiB)" for key in ("raw", "raw_blas1")]
+            baseline = max(rate["raw"], rate["raw_blas1"])
             for key in ("parquet", "csv", "command"):
                 cells += [
                     f"{rate[key]:,.0f} ({memory[key]:,.0f} MiB)",
-                    f"{rate[key] / rate['raw']:.2f}",
+                    f"{rate[key] / baseline:.2f}",
                 ]
             print(f"| {model} | {' | '.join(cells)} |", flush=True)
 

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from {{ cookiecutter.package_name }}.bundle import ModelBundle
 from {{ cookiecutter.package_name }}.data import DataError
@@ -92,6 +93,11 @@ def score_file(
     rejected_path = rejected_path_for(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
+        # BLAS on one thread: its threads spin while they wait for work, on the core the
+        # reading and writing threads need, and the configured models' products of
+        # matrices (rows by a few dozen features) gain nothing from a second one. OpenMP,
+        # which the gradient boosting predicts with, keeps its threads.
+        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
         output = stack.enter_context(_Writer(output_path, scored, empty_file=True))
         rejected = stack.enter_context(_Writer(rejected_path, _rejected_schema(schema)))
 {%- if cookiecutter is at_level(4) %}
