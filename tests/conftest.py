@@ -46,6 +46,24 @@ def _one_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["MYPY_CACHE_DIR"] = str(shared / "mypy-cache")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_copier_mirrors(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Copier caches each remote template as a git mirror keyed by its URL, and refreshes
+    # it (tags pruned) from wherever git's insteadOf sends the URL. Tests send the same
+    # URL (the package's Source) to repositories of their own: sharing the user's cache,
+    # a test on the other worker moved a tag under a render, which then recorded a bare
+    # commit instead of its release. Session fixtures get a cache per worker, tests one
+    # each (below), as on a fresh machine.
+    os.environ["COPIER_CACHE_DIR"] = str(tmp_path_factory.mktemp("copier-mirrors"))
+
+
+@pytest.fixture(autouse=True)
+def _copier_mirrors_per_test(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPIER_CACHE_DIR", str(tmp_path_factory.mktemp("copier-mirrors")))
+
+
 # The slow tests' modules, longest tests first (figures from `./dev test`'s --durations,
 # a fresh clone of 010d0a3).
 # With `./dev test`'s --maxschedchunk 1, xdist hands each worker one or two tests at a

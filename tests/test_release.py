@@ -19,7 +19,7 @@ from generated import assert_same_tree, find_python, run, template_snapshot, uv,
 from packaging.version import Version
 from real_ci import run_workflow, shallow_checkout
 
-from mlops_ladder.release import installed_release
+from mlops_ladder.release import Release, installed_release, served_from
 
 GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
 # The oldest Python the package supports: the wheel must install and run there.
@@ -83,6 +83,32 @@ def test_the_installed_package_names_its_release() -> None:
     release = installed_release()
     assert release.tag == f"v{version('mlops-ladder')}"
     assert release.source.startswith("https://") and release.source.endswith(".git")
+
+
+def test_a_render_from_the_wheel_leaves_copiers_mirror_cache_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copier caches each remote template as a git mirror keyed by its URL. A render of
+    the packaged release reaches the release's URL through a redirect to a one-off
+    repository, whose refs must not land in the user's mirror of the real URL."""
+    from copier import run_copy
+
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "copier.yml").write_text("name:\n  type: str\n  default: demo\n", "utf-8")
+    (files / "{{ _copier_conf.answers_file }}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml -}}\n", "utf-8"
+    )
+    user_cache = tmp_path / "user-cache"
+    monkeypatch.setenv("COPIER_CACHE_DIR", str(user_cache))
+    release = Release(source="https://example.invalid/template.git", tag="v1.2.3")
+    project = tmp_path / "project"
+    with served_from(files, release) as url:
+        run_copy(url, str(project), defaults=True, vcs_ref=release.tag, quiet=True)
+    answers = _answers(project)
+    assert (answers["_src_path"], answers["_commit"]) == (release.source, release.tag)
+    assert not user_cache.exists(), sorted(user_cache.rglob("*"))[:5]
+    assert os.environ["COPIER_CACHE_DIR"] == str(user_cache), "the caller's setting is back"
 
 
 def _prepare_release(template: Path, source: str, version: str) -> None:

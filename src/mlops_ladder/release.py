@@ -29,6 +29,7 @@ from pathlib import Path
 
 DISTRIBUTION = "mlops-ladder"
 SOURCE_LABEL = "Source"  # the [project.urls] entry that names the template's repository
+COPIER_CACHE_DIR = "COPIER_CACHE_DIR"  # where Copier keeps its mirrors of remote templates
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,13 @@ def served_from(files: Path, release: Release) -> Iterator[str]:
                     "GIT_COMMITTER_EMAIL": identity["GIT_AUTHOR_EMAIL"],
                 },
             )
-        with _git_config({f"url.{mirror.as_uri()}.insteadOf": _clone_url(release.source)}):
+        redirect = {f"url.{mirror.as_uri()}.insteadOf": _clone_url(release.source)}
+        # Copier keeps a mirror of each remote template, keyed by its URL, and refreshes
+        # it from wherever git's settings send that URL. Rendered here, the real URL's
+        # mirror would take this one-off repository's refs (its other tags pruned): the
+        # packaged release's mirror lives and dies with the block instead.
+        cache = {COPIER_CACHE_DIR: str(Path(scratch) / "copier-cache")}
+        with _environment({**_git_config(redirect), **cache}):
             yield release.source
 
 
@@ -85,22 +92,27 @@ def _clone_url(source: str) -> str:
     return source.removeprefix("git+")
 
 
-@contextmanager
-def _git_config(settings: dict[str, str]) -> Iterator[None]:
-    """git settings for the git calls made inside the block (GIT_CONFIG_COUNT, git 2.31+);
-    the user's configuration files and settings are not touched.
-
-    Copier runs git through plumbum, whose environment is a copy of os.environ taken at
-    import: the settings go into both.
-    """
-    from plumbum import local
-
-    # After the caller's own GIT_CONFIG_* settings (a mirror, say), which stay in force.
+def _git_config(settings: dict[str, str]) -> dict[str, str]:
+    """git settings as environment variables (GIT_CONFIG_COUNT, git 2.31+), after the
+    caller's own GIT_CONFIG_* settings (a mirror, say), which stay in force; the user's
+    configuration files are not touched."""
     start = int(os.environ.get("GIT_CONFIG_COUNT") or 0)
     variables = {"GIT_CONFIG_COUNT": str(start + len(settings))}
     for index, (key, value) in enumerate(settings.items(), start):
         variables[f"GIT_CONFIG_KEY_{index}"] = key
         variables[f"GIT_CONFIG_VALUE_{index}"] = value
+    return variables
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """These environment variables for Copier and the git calls it makes, inside the block.
+
+    Copier runs git through plumbum, whose environment is a copy of os.environ taken at
+    import, and reads its own settings from os.environ: the variables go into both.
+    """
+    from plumbum import local
+
     before = {key: os.environ.get(key) for key in variables}
     os.environ.update(variables)
     try:
