@@ -37,7 +37,7 @@ from {{ cookiecutter.package_name }}.monitoring.batch_log import (
     BatchLog,
 )
 {%- endif %}
-from {{ cookiecutter.package_name }}.score import answers
+from {{ cookiecutter.package_name }}.score import class_probabilities
 
 # Rows read, scored and written at a time. Memory holds three batches (one read ahead,
 # one scored, one written); at this size the pipeline's cost per call is spread thin.
@@ -89,7 +89,8 @@ def score_file(
     missing = [name for name in bundle.features if name not in schema.names]
     if missing:
         raise DataError(f"{input_path} is missing column(s): {', '.join(missing)}")
-    scored = pa.schema([*schema, *output_fields(bundle)])
+    added = output_fields(bundle)
+    scored = pa.schema([*schema, *added])
     rejected_path = rejected_path_for(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -122,7 +123,7 @@ def score_file(
                 rejected.write(_rejected_rows(batch, reasons, numbers))
                 batch, features = batch.filter(pa.array(keep)), features[keep]
             if batch.num_rows:
-                outputs = answers(bundle, features)
+                outputs = arrow_answers(bundle, features, added)
                 writes = [partial(_write_answers, output, batch, outputs)]
 {%- if cookiecutter is at_level(4) %}
                 if log is not None:
@@ -241,9 +242,7 @@ def _read_ahead(items: Iterator[Prepared]) -> Iterator[Prepared]:
             yield item
 
 
-def _write_answers(
-    output: _Writer, batch: pa.RecordBatch, outputs: dict[str, NDArray[Any]]
-) -> None:
+def _write_answers(output: _Writer, batch: pa.RecordBatch, outputs: dict[str, pa.Array]) -> None:
     """Write the batch's rows, each column of the input's type, with the model's answers as
     the output's last columns."""
     fields = list(output.schema)
@@ -251,7 +250,7 @@ def _write_answers(
         column if column.type == field.type else column.cast(field.type)
         for column, field in zip(batch.columns, fields, strict=False)
     ]
-    added = [pa.array(outputs[field.name], type=field.type) for field in fields[len(given) :]]
+    added = [outputs[field.name] for field in fields[len(given) :]]
     output.write(pa.RecordBatch.from_arrays([*given, *added], schema=output.schema))
 
 
@@ -294,6 +293,27 @@ def output_fields(bundle: ModelBundle) -> list[pa.Field]:
         pa.field("prediction", pa.array(classes).type),
         *(pa.field(f"probability_{label}", pa.float64()) for label in classes),
     ]
+
+
+def arrow_answers(
+    bundle: ModelBundle, features: pd.DataFrame, fields: list[pa.Field]
+) -> dict[str, pa.Array]:
+    """The model's answers for ``features`` as Arrow columns of the ``fields`` that
+    ``output_fields`` gives (score.answers as Arrow)."""
+    if bundle.task != "classification":
+        (prediction,) = fields
+        return {prediction.name: pa.array(bundle.pipeline.predict(features), prediction.type)}
+    predicted, probabilities = class_probabilities(bundle, features)
+    prediction, *probability = fields
+    # The predicted labels taken by index from the classes, in Arrow: built from numpy's
+    # objects instead, one Python string at a time, they cost about 8 times as much, with
+    # the GIL held that the scoring thread needs (the output and the level-4 log both
+    # wrote them so).
+    labels = pa.array(bundle.pipeline.classes_, prediction.type)
+    columns = {prediction.name: labels.take(pa.array(predicted))}
+    for index, field in enumerate(probability):
+        columns[field.name] = pa.array(probabilities[:, index], field.type)
+    return columns
 
 
 def model_rows(bundle: ModelBundle, batch: pa.RecordBatch) -> tuple[pd.DataFrame, dict[int, str]]:

@@ -80,17 +80,26 @@ def predict(bundle: ModelBundle, frame: pd.DataFrame) -> pd.DataFrame:
     return scored
 
 
+def class_probabilities(
+    bundle: ModelBundle, rows: pd.DataFrame
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """A classifier's answers for ``rows``: each row's predicted class, as its index in the
+    pipeline's ``classes_``, and every class's probability (a column per class)."""
+    # One pass through the pipeline: a scikit-learn classifier predicts the class of
+    # highest probability, so predict_proba alone gives both (predict as well would run
+    # the whole pipeline twice).
+    probabilities: NDArray[np.float64] = bundle.pipeline.predict_proba(rows)
+    return probabilities.argmax(axis=1), probabilities
+
+
 def answers(bundle: ModelBundle, rows: pd.DataFrame) -> dict[str, NDArray[Any]]:
     """The model's output columns for ``rows`` (its features): ``prediction`` and, for
     classification, one ``probability_<class>`` per class."""
     if bundle.task != "classification":
         return {"prediction": np.asarray(bundle.pipeline.predict(rows))}
-    # One pass through the pipeline: a scikit-learn classifier predicts the class of
-    # highest probability, so predict_proba alone gives both (predict as well would run
-    # the whole pipeline twice).
-    probabilities = bundle.pipeline.predict_proba(rows)
+    predicted, probabilities = class_probabilities(bundle, rows)
     classes = bundle.pipeline.classes_
-    columns = {"prediction": classes[probabilities.argmax(axis=1)]}
+    columns = {"prediction": classes[predicted]}
     for index, label in enumerate(classes):
         columns[f"probability_{label}"] = probabilities[:, index]
     return columns
