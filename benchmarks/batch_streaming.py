@@ -12,7 +12,8 @@ model and each repeat, in separate processes of the project's own environment:
   taken against the faster of the two;
 - `batch.score_file` from Parquet to Parquet and from CSV to CSV (read, check, score with
   probabilities, write), timed around the call: the start-up of Python is left out, as it
-  is from raw;
+  is from raw; and from Parquet to Parquet with the level-4 prediction log
+  (`monitoring.batch_log.BatchLog`), timed the same way;
 - the `score` command as a user runs it (Parquet in and out, the prediction log on),
   timed from the outside: start-up and model loading included.
 
@@ -77,8 +78,13 @@ from {package}.batch import score_file
 from {package}.score import load_model
 
 bundle = load_model(Path(sys.argv[1]))
+log = None
+if sys.argv[5] == "log":
+    from {package}.monitoring.batch_log import BatchLog
+
+    log = BatchLog(Path("bench-log"), bundle, "bench")
 start = time.perf_counter()
-result = score_file(bundle, Path(sys.argv[2]), Path(sys.argv[3]))
+result = score_file(bundle, Path(sys.argv[2]), Path(sys.argv[3]), log=log)
 elapsed = time.perf_counter() - start
 assert result.rejected == 0 and result.scored == int(sys.argv[4]), result
 print(elapsed)
@@ -135,12 +141,13 @@ def main() -> None:
         print(f"{args.rows:,} rows; median of {args.repeats}; rows/s, peak resident MiB:")
         print(
             "| model | raw `predict` | raw `predict`, BLAS on one thread | Parquet to Parquet "
-            "| ratio | CSV to CSV | ratio | `score` command, log on | ratio |"
+            "| ratio | Parquet to Parquet, log on | ratio | CSV to CSV | ratio "
+            "| `score` command, log on | ratio |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for model, path in models.items():
             times: dict[str, list[float]] = {
-                key: [] for key in ("raw", "raw_blas1", "parquet", "csv", "command")
+                key: [] for key in ("raw", "raw_blas1", "parquet", "parquet_log", "csv", "command")
             }
             memory: dict[str, float] = dict.fromkeys(times, 0.0)
             raw = [*run, "python", "-c", _RAW.format(package=package), str(path)]
@@ -149,7 +156,11 @@ def main() -> None:
                     _, peak, out = _measure(raw, project, raw_env)
                     times[key].append(float(out))
                     memory[key] = max(memory[key], peak)
-                for kind, suffix in (("parquet", "parquet"), ("csv", "csv")):
+                for kind, suffix, log in (
+                    ("parquet", "parquet", "no-log"),
+                    ("parquet_log", "parquet", "log"),
+                    ("csv", "csv", "no-log"),
+                ):
                     stream = [
                         *run,
                         "python",
@@ -159,6 +170,7 @@ def main() -> None:
                         f"rows.{suffix}",
                         f"scored.{suffix}",
                         str(args.rows),
+                        log,
                     ]
                     _, peak, out = _measure(stream, project, env)
                     times[kind].append(float(out))
@@ -178,7 +190,7 @@ def main() -> None:
             rate = {key: args.rows / statistics.median(values) for key, values in times.items()}
             cells = [f"{rate[key]:,.0f} ({memory[key]:,.0f} MiB)" for key in ("raw", "raw_blas1")]
             baseline = max(rate["raw"], rate["raw_blas1"])
-            for key in ("parquet", "csv", "command"):
+            for key in ("parquet", "parquet_log", "csv", "command"):
                 cells += [
                     f"{rate[key]:,.0f} ({memory[key]:,.0f} MiB)",
                     f"{rate[key] / baseline:.2f}",

@@ -127,7 +127,7 @@ def score_file(
                 writes = [partial(_write_answers, output, batch, outputs)]
 {%- if cookiecutter is at_level(4) %}
                 if log is not None:
-                    writes.append(partial(log.write, numbers[keep], features, outputs))
+                    writes.append(partial(log.write, numbers[keep], batch, features, outputs))
 {%- endif %}
                 behind.submit(*writes)
         _set_aside(malformed, skipped, rejected)
